@@ -1,0 +1,30 @@
+"""Forms of the operator pages."""
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+GULF_TIMEZONES = ["Asia/Riyadh", "Asia/Dubai", "Asia/Kuwait", "Asia/Qatar", "Asia/Bahrain", "Asia/Muscat"]
+CURRENCIES = [("SAR", "SAR"), ("AED", "AED"), ("KWD", "KWD"), ("QAR", "QAR"), ("BHD", "BHD"), ("OMR", "OMR")]
+COUNTRIES = [("SA", _l("Saudi Arabia")), ("AE", _l("United Arab Emirates")), ("KW", _l("Kuwait")),
+             ("QA", _l("Qatar")), ("BH", _l("Bahrain")), ("OM", _l("Oman"))]
+
+
+class CompanyForm(FlaskForm):
+    """A new restaurant company with its first company admin."""
+
+    name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=255)])
+    name_ar = StringField(_l("Name in Arabic"), validators=[Length(max=255)])
+    timezone = SelectField(_l("Time zone"), choices=[(zone, zone) for zone in GULF_TIMEZONES])
+    currency = SelectField(_l("Currency"), choices=CURRENCIES)
+    country_code = SelectField(_l("Country"), choices=COUNTRIES)
+    admin_email = EmailField(_l("Admin e-mail"), validators=[DataRequired(), Email(), Length(max=255)])
+    admin_first_name = StringField(_l("Admin first name"), validators=[DataRequired(), Length(max=100)])
+    admin_last_name = StringField(_l("Admin last name"), validators=[DataRequired(), Length(max=100)])
+    admin_password = PasswordField(_l("Admin password"), validators=[DataRequired(), Length(min=8, max=200)])
+
+    def validate_timezone(self, field):
+        if field.data not in available_timezones():
+            raise ValidationError(_l("Unknown time zone."))

@@ -1,0 +1,58 @@
+"""Operator work across companies; every call goes through tenancy.cross_tenant (audited)."""
+import uuid
+from zoneinfo import available_timezones
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.passwords import hash_password
+from ..extensions import db
+from ..models import Company, DeliveryOrder, IntegrationConfig, User, UserRole
+from ..tenancy import cross_tenant
+
+
+class CompanyError(ValueError):
+    """A company could not be created; the message says why."""
+
+
+def list_companies(actor_id=None):
+    """Every company with its user and integration counts and its orders of the last 30 days."""
+    users = select(func.count()).where(User.company_id == Company.id, User.deleted_at.is_(None))
+    integrations = select(func.count()).where(IntegrationConfig.company_id == Company.id)
+    recent_orders = select(func.count()).where(
+        DeliveryOrder.company_id == Company.id,
+        DeliveryOrder.created_at >= func.now() - func.make_interval(0, 0, 0, 30))
+    with cross_tenant("list companies", actor_id) as session:
+        rows = session.execute(
+            select(Company, users.scalar_subquery().label("users"),
+                   integrations.scalar_subquery().label("integrations"),
+                   recent_orders.scalar_subquery().label("recent_orders"))
+            .order_by(Company.name)).all()
+    db.session.commit()  # keep the audit record of the access
+    return rows
+
+
+def create_company(*, name, admin_email, admin_password, admin_first_name="Admin", admin_last_name="User",
+                   timezone="Asia/Riyadh", currency="SAR", country_code="SA", name_ar=None,
+                   actor_id=None, company_id=None):
+    """Create a company and its first company admin (a company never exists without one)."""
+    if timezone not in available_timezones():
+        raise CompanyError(f"Unknown time zone: {timezone}")
+    company = Company(id=company_id or uuid.uuid4(), name=name.strip(), name_ar=(name_ar or None),
+                      timezone=timezone, currency=currency.upper(), country_code=country_code.upper(),
+                      email=admin_email.strip().lower())
+    admin = User(company_id=company.id, email=admin_email.strip().lower(), password=hash_password(admin_password),
+                 first_name=admin_first_name, last_name=admin_last_name, role=UserRole.COMPANY_ADMIN)
+    try:
+        with cross_tenant(f"create company {company.name}", actor_id) as session:
+            session.add(company)
+            session.flush()
+            session.add(admin)
+            session.flush()
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        if "uq_users_email" in str(error.orig):
+            raise CompanyError("This e-mail address is already in use.") from error
+        raise CompanyError("The company could not be created: " + str(error.orig).splitlines()[0]) from error
+    return company

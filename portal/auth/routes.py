@@ -1,0 +1,89 @@
+"""Sign in, sign out, and the English/Arabic switch."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter
+from .forms import EmptyForm, LanguageForm, LoginForm
+from .services import authenticate, record_sign_in
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target):
+    """Only same-site paths are followed after sign-in or a language switch."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _account_key():
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:255]
+
+
+def _failed(response):
+    """Only failed attempts count against the limits (success redirects)."""
+    return response.status_code != 302
+
+
+@bp.get("/login")
+def login():
+    """The sign-in page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/login")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_account_key,
+               deduct_when=_failed)
+def login_post():
+    """Check the credentials; on success start a fresh session."""
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 200
+    result = authenticate(form.email.data, form.password.data)
+    if result.error:
+        form.password.errors.append(result.error)
+        return render_template("auth/login.html", form=form), 200
+    locale = session.get("locale")
+    session.clear()  # a new session at sign-in: nothing from before survives (fixation)
+    if locale:
+        session["locale"] = locale
+    login_user(result.user)
+    session.permanent = True
+    record_sign_in(result.user)
+    return redirect(_safe_next(form.next.data) or url_for("dashboard.index"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and forget the session."""
+    if EmptyForm().validate_on_submit():
+        locale = session.get("locale")
+        logout_user()
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language():
+    """Switch between English and Arabic; remembered on the account when signed in."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+            db.session.commit()
+    return redirect(_safe_next(form.next.data) or url_for("dashboard.index"))

@@ -1,0 +1,38 @@
+"""Sign-in rules: who may sign in, and what is recorded when they do."""
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func
+
+from ..extensions import db
+from ..models import User
+from ..tenancy import sign_in_lookup, use_company
+from .passwords import check_password
+
+
+@dataclass
+class SignInResult:
+    user: User | None = None
+    error: str | None = None
+
+
+def authenticate(email, password):
+    """Check the credentials; on success scope to the user's company and return the user."""
+    account = sign_in_lookup(email.strip().lower())
+    password_ok = check_password(password, account.password if account else None)
+    if account is None or not password_ok:
+        return SignInResult(error=_("E-mail or password is incorrect."))
+    if not account.is_active or account.deleted_at is not None:
+        return SignInResult(error=_("This account is deactivated. Ask your company admin to reactivate it."))
+    use_company(account.company_id, account.id)
+    user = db.session.get(User, account.id)
+    if user is None or not user.company.is_active or user.company.deleted_at is not None:
+        use_company(None)
+        return SignInResult(error=_("This company's portal is not active. Contact support."))
+    return SignInResult(user=user)
+
+
+def record_sign_in(user):
+    """Remember when the user last signed in."""
+    user.last_login_at = func.now()
+    db.session.commit()

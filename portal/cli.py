@@ -1,0 +1,73 @@
+"""`flask --app wsgi …` commands for operators; they call the same services as the pages."""
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from .extensions import db
+
+
+def register(app):
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_company_command)
+    app.cli.add_command(create_user_command)
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Create the demo companies, users, integrations, menu, loyalty program and orders (idempotent)."""
+    from .demo import DEMO_PASSWORD, seed_demo
+
+    counts = seed_demo()
+    for name, orders in counts.items():
+        click.echo(f"{name}: {orders} orders")
+    click.echo(f"Sign in at http://127.0.0.1:{current_app.config.get('PORT', 5000)}/ as "
+               f"admin@sample-restaurant.com / {DEMO_PASSWORD}")
+
+
+@click.command("create-company")
+@click.option("--name", required=True, help="Company name.")
+@click.option("--admin-email", required=True, help="E-mail of the first company admin.")
+@click.option("--admin-password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--timezone", default="Asia/Riyadh", show_default=True)
+@click.option("--currency", default="SAR", show_default=True)
+@click.option("--country", "country_code", default="SA", show_default=True)
+def create_company_command(name, admin_email, admin_password, timezone, currency, country_code):
+    """Create a company with its first company admin."""
+    from .admin.services import CompanyError, create_company
+
+    try:
+        company = create_company(name=name, admin_email=admin_email, admin_password=admin_password,
+                                 timezone=timezone, currency=currency, country_code=country_code)
+    except CompanyError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created company {company.name} ({company.id}).")
+
+
+@click.command("create-user")
+@click.option("--company", "company_name", required=True, help="Company name (exact).")
+@click.option("--email", required=True)
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--role", type=click.Choice(["USER", "MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"]), default="USER",
+              show_default=True)
+@click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_command(company_name, email, first_name, last_name, role, password):
+    """Create a user in a company."""
+    from .models import Company
+    from .tenancy import cross_tenant, tenant
+    from .users.services import UserRuleError, create_user
+
+    with cross_tenant(f"create-user command for {company_name}") as session:
+        company_ids = session.scalars(select(Company.id).where(Company.name == company_name)).all()
+    db.session.commit()
+    if len(company_ids) != 1:
+        raise click.ClickException(f"No single company is named {company_name!r}.")
+    if len(password) < 8:
+        raise click.ClickException("The password needs at least 8 characters.")
+    with tenant(company_ids[0]):
+        try:
+            user = create_user(None, email=email, first_name=first_name, last_name=last_name, role=role,
+                               password=password, company_id=company_ids[0])
+        except UserRuleError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.email} ({role}) in {company_name}.")

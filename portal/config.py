@@ -1,0 +1,82 @@
+"""Settings from environment variables, with safe defaults for a developer's machine."""
+import os
+
+from sqlalchemy.engine import make_url
+
+APP_ROLE = "portal_app"
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Runtime configuration; production must set SECRET_KEY and PORTAL_ENCRYPTION_KEYS."""
+
+    ENV_NAME = os.environ.get("PORTAL_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Owner connection (migrations, operator commands). Unset: an embedded PostgreSQL in instance/.
+    DATABASE_URL = os.environ.get("DATABASE_URL")
+    # Runtime connection as portal_app. Unset: DATABASE_URL with the user swapped for portal_app.
+    APP_DATABASE_URL = os.environ.get("APP_DATABASE_URL")
+    PORTAL_APP_PASSWORD = os.environ.get("PORTAL_APP_PASSWORD")
+    PORTAL_ENCRYPTION_KEYS = os.environ.get("PORTAL_ENCRYPTION_KEYS")
+
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", "10")),
+        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "10")),
+    }
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    BCRYPT_ROUNDS = int(os.environ.get("BCRYPT_ROUNDS", "12"))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = int(os.environ.get("SESSION_LIFETIME_SECONDS", str(12 * 3600)))
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; a kitchen tablet stays open all day
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+
+    LANGUAGES = ("en", "ar")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+
+
+class TestConfig(Config):
+    """Tests: fast password hashing, a fixed key; CSRF stays on unless a test turns it off."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    BCRYPT_ROUNDS = 4
+    RATELIMIT_STORAGE_URI = "memory://"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+
+def check_production(settings):
+    """Fail fast on what production must set (development generates its own under instance/)."""
+    if settings.get("ENV_NAME") == "production":
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL", "PORTAL_ENCRYPTION_KEYS")
+                   if not settings.get(name)]
+        if missing:
+            raise RuntimeError(f"Set {', '.join(missing)} in the environment for production.")
+
+
+def sqlalchemy_url(url):
+    """Normalise a postgres:// or postgresql:// URL to the psycopg 3 driver."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def app_url_from_owner(owner_url, password=None):
+    """The runtime URL: the owner's server and database, logged in as portal_app."""
+    parsed = make_url(sqlalchemy_url(owner_url))
+    return parsed.set(username=APP_ROLE, password=password).render_as_string(hide_password=False)

@@ -1,0 +1,1 @@
+"""The home page: today's figures for the signed-in company."""

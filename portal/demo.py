@@ -1,0 +1,369 @@
+"""Demo data for `flask seed-demo`: idempotent, deterministic, written through the tenant like the app.
+
+Every row has a stable id derived from a name (uuid5) and is inserted with ON CONFLICT DO NOTHING,
+so running the seed twice leaves the same counts.
+"""
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from .auth.passwords import hash_password
+from .crypto import encrypt_secret
+from .extensions import db
+from .models import (Company, CustomerLoyalty, DeliveryOrder, IntegrationConfig, LoyaltyProgram, LoyaltyTier,
+                     MenuMapping, OrderStatus, OrderStatusHistory, Product, User, UserRole)
+from .tenancy import tenant
+
+SAMPLE_COMPANY_ID = uuid.UUID("123e4567-e89b-12d3-a456-426614174000")  # from the seed's sample data
+SECOND_COMPANY_ID = uuid.UUID("5b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3")
+DEMO_PASSWORD = "password123"
+NAMESPACE = uuid.UUID("0f6a2b4c-8d1e-4f3a-9b5c-6d7e8f9a0b1c")
+
+SAMPLE = {
+    "id": SAMPLE_COMPANY_ID, "name": "Sample Restaurant", "name_ar": "مطعم العينة",
+    "email": "admin@sample-restaurant.com", "business_type": "restaurant",
+    "timezone": "Asia/Riyadh", "currency": "SAR", "country_code": "SA", "phone_prefix": "+9665",
+    "users": [
+        ("admin@sample-restaurant.com", "Admin", "User", UserRole.COMPANY_ADMIN),
+        ("manager@sample-restaurant.com", "Mona", "Manager", UserRole.MANAGER),
+        ("staff@sample-restaurant.com", "Sami", "Staff", UserRole.USER),
+        ("operator@sample-restaurant.com", "Omar", "Operator", UserRole.SUPER_ADMIN),
+    ],
+    "orders": 1000,
+}
+SECOND = {
+    "id": SECOND_COMPANY_ID, "name": "Gulf Grill Kuwait", "name_ar": "مشويات الخليج",
+    "email": "admin@gulf-grill.com", "business_type": "restaurant",
+    "timezone": "Asia/Kuwait", "currency": "KWD", "country_code": "KW", "phone_prefix": "+9655",
+    "users": [
+        ("admin@gulf-grill.com", "Khalid", "Admin", UserRole.COMPANY_ADMIN),
+        ("staff@gulf-grill.com", "Noura", "Staff", UserRole.USER),
+    ],
+    "orders": 150,
+}
+
+MENU = [
+    # (category, English, Arabic, price in SAR)
+    ("Burgers", "Classic Beef Burger", "برجر لحم كلاسيك", "28.00"),
+    ("Burgers", "Double Cheese Burger", "برجر دبل تشيز", "36.00"),
+    ("Burgers", "Spicy Chicken Burger", "برجر دجاج حار", "26.00"),
+    ("Burgers", "Mushroom Swiss Burger", "برجر مشروم سويس", "34.00"),
+    ("Burgers", "Falafel Burger", "برجر فلافل", "19.00"),
+    ("Shawarma", "Chicken Shawarma Wrap", "شاورما دجاج", "14.00"),
+    ("Shawarma", "Beef Shawarma Wrap", "شاورما لحم", "17.00"),
+    ("Shawarma", "Arabic Shawarma Plate", "صحن شاورما عربي", "29.00"),
+    ("Shawarma", "Shawarma Fatteh", "فتة شاورما", "27.00"),
+    ("Grills", "Mixed Grill Platter", "مشاوي مشكلة", "79.00"),
+    ("Grills", "Shish Tawook", "شيش طاووق", "39.00"),
+    ("Grills", "Lamb Kofta", "كفتة لحم", "42.00"),
+    ("Grills", "Grilled Half Chicken", "نصف دجاج مشوي", "32.00"),
+    ("Rice", "Chicken Kabsa", "كبسة دجاج", "35.00"),
+    ("Rice", "Lamb Mandi", "مندي لحم", "58.00"),
+    ("Rice", "Chicken Biryani", "برياني دجاج", "33.00"),
+    ("Rice", "Saffron Rice", "رز بالزعفران", "12.00"),
+    ("Salads", "Fattoush", "فتوش", "16.00"),
+    ("Salads", "Tabbouleh", "تبولة", "15.00"),
+    ("Salads", "Caesar Salad", "سلطة سيزر", "24.00"),
+    ("Salads", "Greek Salad", "سلطة يونانية", "22.00"),
+    ("Appetizers", "Hummus", "حمص", "12.00"),
+    ("Appetizers", "Mutabbal", "متبل", "13.00"),
+    ("Appetizers", "Cheese Sambousek (6)", "سمبوسك جبن (٦)", "18.00"),
+    ("Appetizers", "Falafel (8)", "فلافل (٨)", "14.00"),
+    ("Appetizers", "French Fries", "بطاطس مقلية", "10.00"),
+    ("Appetizers", "Loaded Fries", "بطاطس محملة", "19.00"),
+    ("Appetizers", "Chicken Wings (8)", "أجنحة دجاج (٨)", "27.00"),
+    ("Desserts", "Kunafa", "كنافة", "22.00"),
+    ("Desserts", "Umm Ali", "أم علي", "19.00"),
+    ("Desserts", "Basbousa", "بسبوسة", "15.00"),
+    ("Desserts", "Luqaimat", "لقيمات", "16.00"),
+    ("Desserts", "Chocolate Lava Cake", "كيكة الشوكولاتة", "24.00"),
+    ("Drinks", "Fresh Orange Juice", "عصير برتقال طازج", "14.00"),
+    ("Drinks", "Lemon Mint", "ليمون بالنعناع", "13.00"),
+    ("Drinks", "Laban", "لبن", "6.00"),
+    ("Drinks", "Arabic Coffee", "قهوة عربية", "9.00"),
+    ("Drinks", "Karak Tea", "شاي كرك", "7.00"),
+    ("Drinks", "Sparkling Water", "مياه غازية", "5.00"),
+    ("Drinks", "Soft Drink", "مشروب غازي", "6.00"),
+]
+MODIFIERS = [("Extra cheese", "3.00"), ("No onions", "0.00"), ("Spicy", "0.00"), ("Extra garlic sauce", "2.00"),
+             ("Large", "5.00"), ("Add fries", "8.00")]
+NOTES = ["Please ring the bell", "Extra napkins", "No cutlery", "Call on arrival", "Leave at the door", None,
+         None, None, None]
+FIRST_NAMES = ["Ahmed", "Fatimah", "Mohammed", "Noura", "Abdullah", "Sara", "Khalid", "Reem", "Faisal", "Layla",
+               "Omar", "Hessa", "Yousef", "Maha", "Turki", "Aisha", "محمد", "نورة", "عبدالله", "سارة"]
+LAST_NAMES = ["Al-Harbi", "Al-Qahtani", "Al-Otaibi", "Al-Ghamdi", "Al-Zahrani", "Al-Dosari", "Al-Shehri",
+              "Al-Mutairi", "العتيبي", "القحطاني"]
+# Enough statuses of each kind; the most recent orders are still on the board.
+PLATFORM_MIX = [("TALABAT", 0.45), ("CAREEM", 0.35), ("HUNGERSTATION", 0.20)]
+KWD_RATE = Decimal("0.082")  # the second company prices in KWD (3 decimals)
+
+
+def stable_id(*parts):
+    return uuid.uuid5(NAMESPACE, "/".join(str(part) for part in parts))
+
+
+def _insert(model, rows):
+    """Insert rows, leaving any that already exist untouched (the seed's idempotency)."""
+    if rows:
+        db.session.execute(insert(model).values(rows).on_conflict_do_nothing())
+
+
+def seed_demo(now=None, rng_seed=42):
+    """Create (or complete) the demo companies; returns the per-company counts of orders."""
+    now = now or datetime.now(timezone.utc)
+    counts = {}
+    for spec in (SAMPLE, SECOND):
+        rng = random.Random(f"{rng_seed}-{spec['id']}")
+        with tenant(spec["id"]):
+            _seed_company(spec)
+            integrations = _seed_integrations(spec)
+            products = _seed_products(spec)
+            _seed_mappings(spec, products, integrations)
+            _seed_loyalty(spec)
+            _seed_orders(spec, products, integrations, rng, now)
+            db.session.commit()
+            counts[spec["name"]] = db.session.scalar(
+                select(db.func.count()).select_from(DeliveryOrder))
+    return counts
+
+
+def _seed_company(spec):
+    _insert(Company, [{
+        "id": spec["id"], "name": spec["name"], "name_ar": spec["name_ar"], "email": spec["email"],
+        "business_type": spec["business_type"], "timezone": spec["timezone"], "currency": spec["currency"],
+        "country_code": spec["country_code"],
+    }])
+    existing = set(db.session.scalars(select(User.email)))
+    password = None
+    rows = []
+    for email, first, last, role in spec["users"]:
+        if email in existing:
+            continue
+        password = password or hash_password(DEMO_PASSWORD)  # bcrypt once, only when needed
+        rows.append({"id": stable_id("user", email), "email": email, "first_name": first, "last_name": last,
+                     "role": role, "password": password, "company_id": spec["id"]})
+    _insert(User, rows)
+
+
+def _seed_integrations(spec):
+    company_id = spec["id"]
+    credentials = {
+        "TALABAT": {"merchant_id": "sample-chain", "store_id": "sample-vendor-1"},
+        "CAREEM": {"merchant_id": "brand-1", "store_id": "branch-1"},
+        "HUNGERSTATION": {"merchant_id": "hs-chain", "store_id": "hs-vendor-1"},
+    }
+    platforms = ["TALABAT", "CAREEM"] if company_id == SAMPLE_COMPANY_ID else ["TALABAT"]
+    rows = []
+    for platform in platforms:
+        rows.append({
+            "id": stable_id("integration", company_id, platform), "company_id": company_id,
+            "platform": platform, "is_enabled": True,
+            "api_key": encrypt_secret(company_id, f"demo-{platform.lower()}-key"),
+            "api_secret": encrypt_secret(company_id, f"demo-{platform.lower()}-secret"),
+            "webhook_secret": encrypt_secret(company_id, f"demo-{platform.lower()}-webhook-secret"),
+            "commission_rate": Decimal("18.00") if platform == "TALABAT" else Decimal("15.00"),
+            "sync_status": "completed", **credentials[platform],
+        })
+    _insert(IntegrationConfig, rows)
+    return {row["platform"]: row["id"] for row in rows}
+
+
+def _price(spec, sar_price):
+    amount = Decimal(sar_price)
+    if spec["currency"] == "KWD":
+        return (amount * KWD_RATE).quantize(Decimal("0.001"), ROUND_HALF_UP)
+    return amount
+
+
+def _seed_products(spec):
+    menu = MENU if spec["id"] == SAMPLE_COMPANY_ID else MENU[:12]
+    rows = []
+    for position, (category, name, name_ar, price) in enumerate(menu, start=1):
+        rows.append({
+            "id": stable_id("product", spec["id"], position), "company_id": spec["id"],
+            "local_product_id": f"P{position:03d}", "sku": f"SKU-{position:04d}", "name": name, "name_ar": name_ar,
+            "category": category, "price": _price(spec, price), "sort_order": position,
+            "is_available": position % 17 != 0,
+        })
+    _insert(Product, rows)
+    return rows
+
+
+def _seed_mappings(spec, products, integrations):
+    rows = []
+    for platform, integration_id in integrations.items():
+        for product in products:
+            rows.append({
+                "id": stable_id("mapping", spec["id"], platform, product["local_product_id"]),
+                "company_id": spec["id"], "integration_config_id": integration_id, "platform": platform,
+                "local_product_id": product["local_product_id"],
+                "platform_product_id": f"{platform[:3]}-{product['local_product_id']}",
+                "product_name": product["name"], "product_price": product["price"],
+                "is_available": product["is_available"], "sync_status": "completed",
+            })
+    _insert(MenuMapping, rows)
+
+
+def _seed_loyalty(spec):
+    program_id = stable_id("loyalty", spec["id"])
+    _insert(LoyaltyProgram, [{
+        "id": program_id, "company_id": spec["id"], "name": "Rewards", "program_type": "TIER_BASED",
+        "description": "One point per unit spent; redeem from 100 points.",
+        "points_per_currency_unit": Decimal("1"), "point_value": Decimal("0.05"),
+        "min_redemption_points": 100, "max_redemption_percentage": Decimal("50"), "expiration_days": 365,
+    }])
+    _insert(LoyaltyTier, [
+        {"id": stable_id("tier", spec["id"], name), "company_id": spec["id"], "loyalty_program_id": program_id,
+         "name": name, "name_ar": name_ar, "sort_order": order, "min_points": min_points,
+         "earn_multiplier": Decimal(multiplier)}
+        for order, (name, name_ar, min_points, multiplier) in enumerate(
+            [("Bronze", "برونزي", 0, "1.00"), ("Silver", "فضي", 500, "1.25"), ("Gold", "ذهبي", 2000, "1.50")])
+    ])
+    return program_id
+
+
+def _pick_platform(rng, integrations):
+    choices = [(platform, weight) for platform, weight in PLATFORM_MIX if platform in integrations]
+    return rng.choices([platform for platform, _ in choices], [weight for _, weight in choices])[0]
+
+
+def _status_for_age(rng, age):
+    if age < timedelta(minutes=8):
+        return OrderStatus.PENDING
+    if age < timedelta(minutes=25):
+        return rng.choice([OrderStatus.ACCEPTED, OrderStatus.IN_PREPARATION])
+    if age < timedelta(minutes=40):
+        return rng.choice([OrderStatus.READY_FOR_PICKUP, OrderStatus.OUT_FOR_DELIVERY])
+    return rng.choices([OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REJECTED], [90, 6, 4])[0]
+
+
+def _order_items(spec, rng, products):
+    items = []
+    for product in rng.sample(products, rng.randint(1, 4)):
+        quantity = rng.choice([1, 1, 1, 2, 2, 3])
+        modifiers = []
+        if rng.random() < 0.35:
+            name, price = rng.choice(MODIFIERS)
+            modifiers.append({"name": name, "price": str(_price(spec, price)), "quantity": 1})
+        unit = product["price"] + sum(Decimal(modifier["price"]) for modifier in modifiers)
+        items.append({
+            "platform_product_id": product["local_product_id"], "name": product["name"],
+            "name_ar": product["name_ar"], "quantity": quantity, "unit_price": str(product["price"]),
+            "modifiers": modifiers, "line_total": str(unit * quantity),
+            "notes": rng.choice([None, None, None, "No pickles", "Well done", "Sauce on the side"]),
+        })
+    return items
+
+
+def _seed_orders(spec, products, integrations, rng, now):
+    company_id = spec["id"]
+    rates = {"TALABAT": Decimal("18.00"), "CAREEM": Decimal("15.00")}
+    exponent = Decimal("0.001") if spec["currency"] == "KWD" else Decimal("0.01")
+    orders, history = [], []
+    for number in range(1, spec["orders"] + 1):
+        platform = _pick_platform(rng, integrations)
+        # Most orders spread over 60 days; the newest few are minutes old so the board has work.
+        if number > spec["orders"] - 12:
+            age = timedelta(minutes=rng.randint(1, 45))
+        else:
+            age = timedelta(days=rng.uniform(0, 60), minutes=rng.randint(0, 59))
+        created = now - age
+        status = _status_for_age(rng, age)
+        items = _order_items(spec, rng, products)
+        subtotal = sum(Decimal(item["line_total"]) for item in items)
+        discount = (subtotal * Decimal("0.10")).quantize(exponent) if rng.random() < 0.2 else Decimal(0)
+        delivery_fee = _price(spec, "7.00") if rng.random() < 0.85 else Decimal(0)
+        tax = ((subtotal - discount) * Decimal("0.15")).quantize(exponent) if spec["currency"] == "SAR" else Decimal(0)
+        total = subtotal - discount + delivery_fee + tax
+        rate = rates.get(platform, Decimal("15.00"))
+        order_id = stable_id("order", company_id, number)
+        customer = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        phone = f"{spec['phone_prefix']}{rng.randint(0, 99999999):08d}"
+        timestamps = _lifecycle(status, created, rng)
+        orders.append({
+            "id": order_id, "company_id": company_id, "integration_config_id": integrations[platform],
+            "platform": platform, "platform_order_id": f"{platform[:3]}-{company_id.hex[:6]}-{number:06d}",
+            "order_number": f"{platform[0]}{number:05d}", "status": status,
+            "order_type": "PICKUP" if rng.random() < 0.1 else "DELIVERY",
+            "subtotal": subtotal, "discount_amount": discount, "delivery_fee": delivery_fee, "tax_amount": tax,
+            "total_amount": total, "currency": spec["currency"], "commission_rate": rate,
+            "commission_amount": (total * rate / 100).quantize(exponent),
+            "payment_method": rng.choice(["CARD", "CARD", "CASH", "APPLE_PAY"]),
+            "customer_name": customer, "customer_phone": phone,
+            "delivery_address": f"Building {rng.randint(1, 300)}, Street {rng.randint(1, 90)}",
+            "delivery_notes": rng.choice(NOTES), "order_items": items,
+            "platform_data": {"demo": True, "source": "seed-demo"},
+            "created_at": created, "updated_at": created, **timestamps,
+        })
+        previous = None
+        for step, (to_status, at) in enumerate(_history_steps(status, created, timestamps)):
+            history.append({"id": stable_id("history", order_id, step), "company_id": company_id,
+                            "order_id": order_id, "from_status": previous, "to_status": to_status,
+                            "source": "PLATFORM" if step == 0 else "USER", "created_at": at})
+            previous = to_status
+    for start in range(0, len(orders), 500):
+        _insert(DeliveryOrder, orders[start:start + 500])
+    for start in range(0, len(history), 1000):
+        _insert(OrderStatusHistory, history[start:start + 1000])
+    _seed_customers(spec, orders)
+
+
+def _lifecycle(status, created, rng):
+    minutes = lambda low, high: timedelta(minutes=rng.randint(low, high))  # noqa: E731
+    stamps = dict.fromkeys(("accepted_at", "rejected_at", "ready_at", "picked_up_at", "completed_at",
+                            "cancelled_at"))
+    if status == OrderStatus.REJECTED:
+        stamps["rejected_at"] = created + minutes(1, 4)
+        return stamps
+    if status == OrderStatus.PENDING:
+        return stamps
+    stamps["accepted_at"] = created + minutes(1, 4)
+    if status in (OrderStatus.READY_FOR_PICKUP, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED):
+        stamps["ready_at"] = stamps["accepted_at"] + minutes(8, 25)
+    if status in (OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED):
+        stamps["picked_up_at"] = stamps["ready_at"] + minutes(2, 10)
+    if status == OrderStatus.DELIVERED:
+        stamps["completed_at"] = stamps["picked_up_at"] + minutes(10, 35)
+    if status == OrderStatus.CANCELLED:
+        stamps["cancelled_at"] = stamps["accepted_at"] + minutes(2, 15)
+    return stamps
+
+
+def _history_steps(status, created, stamps):
+    steps = [(OrderStatus.PENDING, created)]
+    if stamps["rejected_at"]:
+        return steps + [(OrderStatus.REJECTED, stamps["rejected_at"])]
+    if stamps["accepted_at"]:
+        steps.append((OrderStatus.ACCEPTED, stamps["accepted_at"]))
+    if status == OrderStatus.IN_PREPARATION:
+        steps.append((OrderStatus.IN_PREPARATION, stamps["accepted_at"]))
+    for key, step_status in (("ready_at", OrderStatus.READY_FOR_PICKUP), ("picked_up_at", OrderStatus.OUT_FOR_DELIVERY),
+                             ("completed_at", OrderStatus.DELIVERED), ("cancelled_at", OrderStatus.CANCELLED)):
+        if stamps[key]:
+            steps.append((step_status, stamps[key]))
+    return steps
+
+
+def _seed_customers(spec, orders):
+    """Loyalty members for customers with delivered orders; points start at 0 (the ledger is empty)."""
+    program_id = stable_id("loyalty", spec["id"])
+    members = {}
+    for order in orders:
+        if order["status"] != OrderStatus.DELIVERED:
+            continue
+        member = members.setdefault(order["customer_phone"], {
+            "name": order["customer_name"], "spent": Decimal(0), "orders": 0, "last": order["created_at"]})
+        member["spent"] += order["total_amount"]
+        member["orders"] += 1
+        member["last"] = max(member["last"], order["created_at"])
+    rows = []
+    for phone, member in list(members.items())[:200]:
+        rows.append({"id": stable_id("member", spec["id"], phone), "company_id": spec["id"],
+                     "loyalty_program_id": program_id, "customer_phone": phone, "customer_name": member["name"],
+                     "current_points": 0, "total_points_earned": 0, "total_spent": member["spent"],
+                     "order_count": member["orders"], "last_order_at": member["last"]})
+    _insert(CustomerLoyalty, rows)

@@ -1,0 +1,80 @@
+"""Language, time zone and money formatting: English/Arabic, company time zone and currency."""
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
+from flask import current_app, request, session
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+RTL_LANGUAGES = {"ar"}
+
+
+def select_locale():
+    """The session's choice, then the user's saved choice, then the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if request:
+        return request.accept_languages.best_match(languages) or "en"
+    return "en"
+
+
+def select_timezone():
+    """Everything is stored in UTC and shown in the signed-in company's time zone."""
+    if current_user and current_user.is_authenticated:
+        return current_user.company.timezone
+    return "UTC"
+
+
+def text_direction():
+    return "rtl" if str(get_locale()).split("_")[0] in RTL_LANGUAGES else "ltr"
+
+
+def money(amount, currency=None):
+    """An amount in the currency's own precision (SAR 2 decimals, KWD 3), in the page's language."""
+    if amount is None:
+        return "—"
+    if currency is None:
+        currency = current_user.company.currency if current_user.is_authenticated else "SAR"
+    return format_currency(Decimal(amount), currency, locale=get_locale(),
+                           format_type="standard", currency_digits=True)
+
+
+def currency_precision(currency):
+    return get_currency_precision(currency)
+
+
+def local_datetime(value, format="medium"):
+    """A UTC timestamp in the company's time zone."""
+    return format_datetime(value, format) if value else "—"
+
+
+ROLE_LABELS = {"USER": _l("Staff"), "MANAGER": _l("Manager"), "COMPANY_ADMIN": _l("Company admin"),
+               "SUPER_ADMIN": _l("Super admin")}
+STATUS_LABELS = {"PENDING": _l("New"), "ACCEPTED": _l("Accepted"), "REJECTED": _l("Rejected"),
+                 "IN_PREPARATION": _l("Preparing"), "READY_FOR_PICKUP": _l("Ready"),
+                 "OUT_FOR_DELIVERY": _l("On the way"), "DELIVERED": _l("Delivered"), "CANCELLED": _l("Cancelled")}
+PLATFORM_LABELS = {"CAREEM": "Careem", "TALABAT": "Talabat", "DHUB": "DHUB", "HUNGERSTATION": "HungerStation",
+                   "NASHMI": "Nashmi", "TOP_DELIVERY": "Top Delivery", "JOOD_DELIVERY": "Jood Delivery",
+                   "YALLOW": "Yallow", "TAWASI": "Tawasi"}
+
+
+def _label(labels):
+    def label(value):
+        key = getattr(value, "value", value)
+        return labels.get(key, key)
+    return label
+
+
+def register_filters(app):
+    app.jinja_env.filters["role_label"] = _label(ROLE_LABELS)
+    app.jinja_env.filters["status_label"] = _label(STATUS_LABELS)
+    app.jinja_env.filters["platform_label"] = _label(PLATFORM_LABELS)
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.globals["text_direction"] = text_direction
+    app.jinja_env.globals["get_locale"] = get_locale

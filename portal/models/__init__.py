@@ -1,0 +1,18 @@
+"""All models, importable from one place (the migrations own the schema; these mirror it)."""
+from .company import AuditLog, Company, User
+from .enums import (AggregationType, ChatChannel, DeliveryPlatform, LoyaltyProgramType, LoyaltyTransactionType,
+                    OrderStatus, SyncStatus, UserRole, WhatsappMessageStatus, WhatsappMessageType)
+from .integrations import IntegrationAnalytics, IntegrationConfig, WebhookLog
+from .loyalty import CustomerLoyalty, LoyaltyProgram, LoyaltyTier, LoyaltyTransaction
+from .menu import MenuMapping, Product
+from .messaging import AiChatbotSession, ChatMessage, WhatsappMessage, WhatsappTemplate
+from .orders import OPEN_STATUSES, DeliveryOrder, OrderStatusHistory
+
+__all__ = [
+    "AggregationType", "AiChatbotSession", "AuditLog", "ChatChannel", "ChatMessage", "Company",
+    "CustomerLoyalty", "DeliveryOrder", "DeliveryPlatform", "IntegrationAnalytics", "IntegrationConfig",
+    "LoyaltyProgram", "LoyaltyProgramType", "LoyaltyTier", "LoyaltyTransaction", "LoyaltyTransactionType",
+    "MenuMapping", "OPEN_STATUSES", "OrderStatus", "OrderStatusHistory", "Product", "SyncStatus", "User",
+    "UserRole", "WebhookLog", "WhatsappMessage", "WhatsappMessageStatus", "WhatsappMessageType",
+    "WhatsappTemplate",
+]

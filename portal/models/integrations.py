@@ -1,0 +1,86 @@
+"""Connections to delivery platforms, their webhook log and their measured health."""
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import company_fk, created_at, updated_at, uuid_pk
+from .enums import (AggregationType, DeliveryPlatform, SyncStatus, aggregation_type, delivery_platform,
+                    sync_status)
+
+
+class IntegrationConfig(db.Model):
+    """One company's connection to one delivery platform (credentials encrypted at rest)."""
+
+    __tablename__ = "integration_configs"
+    __table_args__ = (
+        UniqueConstraint("company_id", "platform", name="uk_company_platform"),
+        UniqueConstraint("company_id", "id", name="uq_integration_configs_company_id"),
+    )
+    id: Mapped[uuid.UUID] = uuid_pk()
+    platform: Mapped[DeliveryPlatform] = mapped_column(delivery_platform, nullable=False)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    api_key: Mapped[str | None] = mapped_column(Text)
+    api_secret: Mapped[str | None] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(Text)
+    merchant_id: Mapped[str | None] = mapped_column(String(100))
+    store_id: Mapped[str | None] = mapped_column(String(100))
+    commission_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=Decimal("0"))
+    configuration: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sync_status: Mapped[SyncStatus] = mapped_column(sync_status, nullable=False, default=SyncStatus.pending)
+    company_id: Mapped[uuid.UUID] = company_fk()
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class WebhookLog(db.Model):
+    """Every inbound webhook, stored raw before anything else can fail."""
+
+    __tablename__ = "webhook_logs"
+    __table_args__ = (
+        UniqueConstraint("company_id", "id", name="uq_webhook_logs_company_id"),
+        ForeignKeyConstraint(["company_id", "integration_config_id"],
+                             ["integration_configs.company_id", "integration_configs.id"],
+                             name="fk_webhook_logs_integration"),
+    )
+    id: Mapped[uuid.UUID] = uuid_pk()
+    platform: Mapped[DeliveryPlatform] = mapped_column(delivery_platform, nullable=False)
+    event_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    payload: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    headers: Mapped[dict | None] = mapped_column(JSONB)
+    signature: Mapped[str | None] = mapped_column(String(500))
+    ip_address: Mapped[str | None] = mapped_column(INET)
+    response: Mapped[dict | None] = mapped_column(JSONB)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    is_processed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    max_retries: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    next_retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    company_id: Mapped[uuid.UUID] = company_fk()
+    integration_config_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = created_at()
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IntegrationAnalytics(db.Model):
+    """A measured figure of a platform integration over a period (e.g. api_response_time)."""
+
+    __tablename__ = "integration_analytics"
+    id: Mapped[uuid.UUID] = uuid_pk()
+    platform: Mapped[DeliveryPlatform] = mapped_column(delivery_platform, nullable=False)
+    metric_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    metric_value: Mapped[Decimal] = mapped_column(Numeric(15, 4), nullable=False)
+    metric_unit: Mapped[str] = mapped_column(String(20), nullable=False)
+    aggregation_type: Mapped[AggregationType] = mapped_column(aggregation_type, nullable=False)
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_at: Mapped[datetime] = created_at()
+    tags: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    company_id: Mapped[uuid.UUID] = company_fk()

@@ -1,0 +1,109 @@
+"""The single place where the tenant of a transaction is set.
+
+Every transaction the app opens gets `app.current_company_id` set with
+`set_config(..., true)` (transaction-local) by one `after_begin` listener, from the tenant kept in
+`flask.g`. PostgreSQL's row-level security does the filtering; a query that forgets `company_id`
+still only sees the current tenant, and no tenant means no rows.
+
+The only ways around the tenant are here too, each narrow and grep-able:
+`sign_in_lookup` (find an account by e-mail before the tenant is known) and `cross_tenant`
+(audited super-admin access).
+"""
+from contextlib import contextmanager
+
+from flask import g, has_app_context
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+SUPER_ROLE = "portal_super"
+LOGIN_ROLE = "portal_login"
+
+_SET_TENANT = text(
+    "SELECT set_config('app.current_company_id', :company_id, true),"
+    " set_config('app.user_id', :user_id, true)"
+)
+
+
+def current_company_id():
+    """The tenant of this app context, or None."""
+    return g.get("company_id") if has_app_context() else None
+
+
+def _apply(connection):
+    company_id = current_company_id()
+    user_id = g.get("user_id") if has_app_context() else None
+    connection.execute(_SET_TENANT, {"company_id": str(company_id or ""),
+                                     "user_id": str(user_id or "")})
+
+
+@event.listens_for(Session, "after_begin")
+def _set_tenant_on_begin(session, transaction, connection):
+    """Every transaction starts scoped to the tenant in `g` (or to none)."""
+    _apply(connection)
+
+
+def use_company(company_id, user_id=None):
+    """Make `company_id` the tenant of this app context, including a transaction already open."""
+    g.company_id = company_id
+    g.user_id = user_id
+    session = db.session()
+    if session.in_transaction():
+        _apply(session.connection())
+
+
+@contextmanager
+def tenant(company_id, user_id=None):
+    """Run a block as `company_id` (CLI commands, jobs, tests), then restore the previous tenant."""
+    previous = (g.get("company_id"), g.get("user_id"))
+    use_company(company_id, user_id)
+    try:
+        yield
+    finally:
+        use_company(*previous)
+
+
+def sign_in_lookup(email):
+    """Find the account for a sign-in, before any tenant is known.
+
+    Runs as portal_login, which may read only the columns sign-in needs; returns a row with
+    id, company_id, password, is_active, deleted_at, or None.
+    """
+    session = db.session()
+    session.execute(text(f"SET LOCAL ROLE {LOGIN_ROLE}"))
+    try:
+        return session.execute(
+            text("SELECT id, company_id, password, is_active, deleted_at FROM users WHERE email = :email"),
+            {"email": email},
+        ).first()
+    finally:
+        _reset_role(session)
+
+
+@contextmanager
+def cross_tenant(reason, actor_id=None):
+    """Audited super-admin access to every company, for the rest of the block.
+
+    Only admin pages and operator commands use it; each use writes an audit_logs row.
+    """
+    session = db.session()
+    session.execute(text(f"SET LOCAL ROLE {SUPER_ROLE}"))
+    try:
+        session.execute(
+            text("INSERT INTO audit_logs (table_name, operation, user_id, new_values)"
+                 " VALUES ('*', 'CROSS_TENANT_ACCESS', :actor, jsonb_build_object('reason', :reason))"),
+            {"actor": actor_id, "reason": reason},
+        )
+        yield session
+    finally:
+        _reset_role(session)
+
+
+def _reset_role(session):
+    """Drop back to portal_app; a failed transaction drops the role itself when rolled back."""
+    try:
+        session.execute(text("RESET ROLE"))
+    except DBAPIError:
+        session.rollback()

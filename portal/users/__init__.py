@@ -1,0 +1,1 @@
+"""The company's users: COMPANY_ADMIN creates them, changes roles, deactivates."""
