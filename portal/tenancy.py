@@ -93,7 +93,7 @@ def cross_tenant(reason, actor_id=None):
     try:
         session.execute(
             text("INSERT INTO audit_logs (table_name, operation, user_id, new_values)"
-                 " VALUES ('*', 'CROSS_TENANT_ACCESS', :actor, jsonb_build_object('reason', :reason))"),
+                 " VALUES ('*', 'CROSS_TENANT_ACCESS', CAST(:actor AS uuid), jsonb_build_object('reason', CAST(:reason AS text)))"),
             {"actor": actor_id, "reason": reason},
         )
         yield session

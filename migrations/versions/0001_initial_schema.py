@@ -48,7 +48,6 @@ MONEY = "NUMERIC(12, 3)"  # 3 decimals: KWD, BHD and OMR amounts are exact
 
 
 def upgrade():
-    op.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")  # gen_random_uuid() before PostgreSQL 13
     create_roles()
     for name, labels in ENUMS.items():
         values = ", ".join(f"'{label}'" for label in labels)

@@ -49,6 +49,9 @@ def create_company(*, name, admin_email, admin_password, admin_first_name="Admin
             session.flush()
             session.add(admin)
             session.flush()
+            # Detached before commit, so reading them later does not reload them as another tenant.
+            session.expunge(company)
+            session.expunge(admin)
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()

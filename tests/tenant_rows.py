@@ -1,0 +1,59 @@
+"""One row in every tenant table for a company, written as the owner: the material of the RLS tests."""
+import uuid
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+# Every tenant table of the schema; test_schema checks this list against the database.
+TENANT_TABLES = [
+    "users", "integration_configs", "products", "delivery_orders", "order_status_history", "menu_mappings",
+    "webhook_logs", "loyalty_programs", "loyalty_tiers", "customer_loyalty", "loyalty_transactions",
+    "ai_chatbot_sessions", "chat_messages", "whatsapp_templates", "whatsapp_messages",
+    "integration_analytics", "audit_logs",
+]
+
+
+def fill_every_table(conninfo, company_id, tag):
+    """Insert a row into each tenant table for `company_id` (the company row itself must exist)."""
+    ids = {name: uuid.uuid4() for name in ("user", "integration", "product", "order", "program", "tier",
+                                              "member", "session", "template")}
+    c = str(company_id)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        run = db.execute
+        run("INSERT INTO users (id, email, password, first_name, last_name, role, company_id) "
+            "VALUES (%s, %s, 'x', 'Row', 'Owner', 'USER', %s)", (ids["user"], f"row-{tag}@{tag}.test", c))
+        run("INSERT INTO integration_configs (id, platform, company_id) VALUES (%s, 'DHUB', %s)",
+            (ids["integration"], c))
+        run("INSERT INTO products (id, local_product_id, name, price, company_id) VALUES (%s, 'P1', %s, 10, %s)",
+            (ids["product"], f"Product {tag}", c))
+        run("INSERT INTO delivery_orders (id, platform, platform_order_id, order_number, total_amount, "
+            "order_items, company_id, integration_config_id, customer_name, customer_phone) "
+            "VALUES (%s, 'DHUB', %s, %s, 10, '[]', %s, %s, %s, '+966500000000')",
+            (ids["order"], f"po-{tag}", f"N-{tag}", c, ids["integration"], f"Customer {tag}"))
+        run("INSERT INTO order_status_history (order_id, to_status, company_id) VALUES (%s, 'PENDING', %s)",
+            (ids["order"], c))
+        run("INSERT INTO menu_mappings (local_product_id, platform_product_id, product_name, product_price, "
+            "platform, company_id, integration_config_id) VALUES ('P1', 'X1', 'Mapped', 10, 'DHUB', %s, %s)",
+            (c, ids["integration"]))
+        run("INSERT INTO webhook_logs (platform, event_type, payload, company_id) VALUES ('DHUB', 'order', %s, %s)",
+            (Jsonb({"tag": tag}), c))
+        run("INSERT INTO loyalty_programs (id, name, company_id) VALUES (%s, 'Program', %s)", (ids["program"], c))
+        run("INSERT INTO loyalty_tiers (id, loyalty_program_id, name, company_id) VALUES (%s, %s, 'Gold', %s)",
+            (ids["tier"], ids["program"], c))
+        run("INSERT INTO customer_loyalty (id, customer_phone, loyalty_program_id, company_id) "
+            "VALUES (%s, '+966500000000', %s, %s)", (ids["member"], ids["program"], c))
+        run("INSERT INTO loyalty_transactions (customer_loyalty_id, order_id, transaction_type, points, company_id) "
+            "VALUES (%s, %s, 'EARN', 10, %s)", (ids["member"], ids["order"], c))
+        run("INSERT INTO ai_chatbot_sessions (id, session_id, channel, company_id) VALUES (%s, %s, 'WHATSAPP', %s)",
+            (ids["session"], f"s-{tag}", c))
+        run("INSERT INTO chat_messages (chatbot_session_id, sender, content, company_id) "
+            "VALUES (%s, 'CUSTOMER', 'hello', %s)", (ids["session"], c))
+        run("INSERT INTO whatsapp_templates (id, name, body, company_id) VALUES (%s, 'greeting', 'Hi', %s)",
+            (ids["template"], c))
+        run("INSERT INTO whatsapp_messages (recipient_phone, message_content, message_type, template_id, company_id) "
+            "VALUES ('+966500000000', 'Hi', 'TEMPLATE', %s, %s)", (ids["template"], c))
+        run("INSERT INTO integration_analytics (platform, metric_name, metric_value, metric_unit, aggregation_type, "
+            "period_start, period_end, company_id) VALUES ('DHUB', 'api_response_time', 12, 'ms', 'AVG', now(), "
+            "now(), %s)", (c,))
+        run("INSERT INTO audit_logs (table_name, operation, company_id) VALUES ('test', 'INSERT', %s)", (c,))
+    return ids
