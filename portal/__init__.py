@@ -85,12 +85,13 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from .admin.routes import bp as admin_bp
+    from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
     from .dashboard.routes import bp as dashboard_bp
     from .health import bp as health_bp
     from .users.routes import bp as users_bp
 
-    for blueprint in (auth_bp, dashboard_bp, users_bp, admin_bp, health_bp):
+    for blueprint in (auth_bp, dashboard_bp, users_bp, audit_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,4 +1,5 @@
 """Language, time zone and money formatting: English/Arabic, company time zone and currency."""
+import re
 from decimal import Decimal
 
 from babel.numbers import format_currency, get_currency_precision
@@ -40,8 +41,10 @@ def money(amount, currency=None):
         return "—"
     if currency is None:
         currency = current_user.company.currency if current_user.is_authenticated else "SAR"
-    return format_currency(Decimal(amount), currency, locale=get_locale(),
+    text = format_currency(Decimal(amount), currency, locale=get_locale(),
                            format_type="standard", currency_digits=True)
+    # Babel skips CLDR's currency spacing: "SAR12.50" should read "SAR 12.50" (a no-break space).
+    return re.sub(r"(?<=[A-Z]{3})(?=\d)", "\u00a0", text)
 
 
 def currency_precision(currency):
@@ -58,6 +61,9 @@ ROLE_LABELS = {"USER": _l("Staff"), "MANAGER": _l("Manager"), "COMPANY_ADMIN": _
 STATUS_LABELS = {"PENDING": _l("New"), "ACCEPTED": _l("Accepted"), "REJECTED": _l("Rejected"),
                  "IN_PREPARATION": _l("Preparing"), "READY_FOR_PICKUP": _l("Ready"),
                  "OUT_FOR_DELIVERY": _l("On the way"), "DELIVERED": _l("Delivered"), "CANCELLED": _l("Cancelled")}
+AUDIT_TABLE_LABELS = {"companies": _l("Company"), "users": _l("User"),
+                      "integration_configs": _l("Platform connection"), "menu_mappings": _l("Menu mapping"),
+                      "*": _l("Operator access")}
 PLATFORM_LABELS = {"CAREEM": "Careem", "TALABAT": "Talabat", "DHUB": "DHUB", "HUNGERSTATION": "HungerStation",
                    "NASHMI": "Nashmi", "TOP_DELIVERY": "Top Delivery", "JOOD_DELIVERY": "Jood Delivery",
                    "YALLOW": "Yallow", "TAWASI": "Tawasi"}
@@ -74,6 +80,7 @@ def register_filters(app):
     app.jinja_env.filters["role_label"] = _label(ROLE_LABELS)
     app.jinja_env.filters["status_label"] = _label(STATUS_LABELS)
     app.jinja_env.filters["platform_label"] = _label(PLATFORM_LABELS)
+    app.jinja_env.filters["audit_table_label"] = _label(AUDIT_TABLE_LABELS)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.globals["text_direction"] = text_direction
