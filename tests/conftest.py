@@ -102,6 +102,15 @@ def clean_tables(request, owner_conninfo):
             connection.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def allow_test_email_domain():
+    """The factories' addresses end in .test, which email_validator refuses outside a test environment."""
+    import email_validator
+    email_validator.TEST_ENVIRONMENT = True
+    yield
+    email_validator.TEST_ENVIRONMENT = False
+
+
 @pytest.fixture(autouse=True)
 def reset_rate_limits(app):
     with app.app_context():

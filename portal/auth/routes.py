@@ -17,7 +17,8 @@ def _safe_next(target):
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
+            or "\\" in target):
         return None
     return target
 
@@ -53,7 +54,8 @@ def login_post():
     if result.error:
         form.password.errors.append(result.error)
         return render_template("auth/login.html", form=form), 200
-    locale = session.get("locale")
+    # The account's saved language wins (shared kitchen tablets); else the choice made before sign-in.
+    locale = result.user.locale or session.get("locale")
     session.clear()  # a new session at sign-in: nothing from before survives (fixation)
     if locale:
         session["locale"] = locale

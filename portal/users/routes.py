@@ -68,7 +68,8 @@ def create():
 def edit(user_id):
     """The form to change a user's details or role."""
     user = _get_user_or_404(user_id)
-    form = UserForm(obj=user, role=user.role.value)
+    form = UserForm(obj=user)
+    form.role.data = user.role.value  # obj wins over keyword data, and str(UserRole.X) is "UserRole.X"
     form.password.data = ""
     return render_template("users/form.html", form=form, user=user)
 

@@ -1,0 +1,107 @@
+"""Signing in, switching to Arabic, adding a user, and the sign-in form by keyboard, in a real browser."""
+import re
+
+import pytest
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright not installed: pip install playwright").expect
+
+pytestmark = pytest.mark.e2e
+
+DASHBOARD = re.compile(r".*/$")
+LOGIN = re.compile(r".*/login$")
+
+
+def test_demo_admin_signs_in_and_switches_to_arabic(page, demo, artifacts_dir):
+    page.goto("/login")
+    page.fill("#email", demo["email"])
+    page.fill("#password", demo["password"])
+    page.get_by_role("button", name="Sign in").click()
+
+    page.wait_for_url(DASHBOARD)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
+    expect(page.get_by_text("Orders today")).to_be_visible()
+    expect(page.locator("[data-stat=orders-today]")).to_have_text(re.compile(r"\d"))
+    html = page.locator("html")
+    expect(html).to_have_attribute("dir", "ltr")
+    page.screenshot(path=str(artifacts_dir / "dashboard.png"), full_page=True)
+
+    page.locator(".topbar").get_by_role("button", name="العربية").click()
+    expect(html).to_have_attribute("dir", "rtl")
+    expect(html).to_have_attribute("lang", "ar")
+    assert DASHBOARD.match(page.url), page.url
+    page.screenshot(path=str(artifacts_dir / "dashboard-ar.png"), full_page=True)
+
+    page.locator(".topbar").get_by_role("button", name="English").click()
+    expect(html).to_have_attribute("dir", "ltr")
+    expect(html).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
+
+
+def test_wrong_password_shows_the_error_next_to_the_field(page, company_admin):
+    page.goto("/login")
+    page.fill("#email", company_admin.email)
+    page.fill("#password", "not the password")
+    page.get_by_role("button", name="Sign in").click()
+
+    error = page.locator("#password-help")
+    expect(error).to_have_text("E-mail or password is incorrect.")
+    expect(error).to_be_visible()
+    # next to the field: inside the password's own .field block, and announced through aria-describedby
+    expect(page.locator(".field.has-error #password-help")).to_have_count(1)
+    expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#password")).to_have_attribute("aria-describedby", "password-help")
+    expect(page.locator("#email")).to_have_value(company_admin.email)
+    expect(page.locator("#password")).to_have_value("")
+    assert LOGIN.match(page.url), page.url
+    expect(page.locator(".topbar")).to_have_count(0)
+
+
+def test_company_admin_adds_a_user(page, company_admin, sign_in, artifacts_dir):
+    sign_in(company_admin.email, company_admin.password)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    page.wait_for_url(re.compile(r".*/users/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Users")
+
+    page.get_by_role("link", name="Add user").click()
+    page.fill("#first_name", "Layla")
+    page.fill("#last_name", "Haddad")
+    page.fill("#email", "layla@alpha-kitchen.test")
+    page.select_option("#role", "MANAGER")
+    page.fill("#password", "a long enough password")
+    page.get_by_role("button", name="Create user").click()
+
+    page.wait_for_url(re.compile(r".*/users/$"))
+    expect(page.locator(".flash-success")).to_have_text("Layla Haddad can now sign in.")
+    row = page.locator("tbody tr", has_text="layla@alpha-kitchen.test")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Layla Haddad")
+    expect(row).to_contain_text("Manager")
+    expect(row).to_contain_text("Active")
+    page.screenshot(path=str(artifacts_dir / "users.png"), full_page=True)
+
+
+def test_login_form_works_by_keyboard(page, company_admin):
+    page.goto("/login")
+
+    def focused():
+        return page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return e.id || (e.classList.contains('skip-link') ? 'skip-link' : e.tagName + ':' + e.textContent.trim()); }")
+
+    assert focused() == "email"  # autofocus
+    page.keyboard.press("Shift+Tab")
+    assert focused() == "skip-link"  # nothing focusable sits before the e-mail field but the skip link
+
+    page.keyboard.press("Tab")
+    assert focused() == "email"
+    page.keyboard.type(company_admin.email)
+    page.keyboard.press("Tab")
+    assert focused() == "password"
+    page.keyboard.type(company_admin.password)
+    page.keyboard.press("Tab")
+    assert focused() == "BUTTON:Sign in"
+
+    page.keyboard.press("Enter")
+    page.wait_for_url(DASHBOARD)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
