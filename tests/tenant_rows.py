@@ -9,7 +9,7 @@ TENANT_TABLES = [
     "users", "integration_configs", "products", "delivery_orders", "order_status_history", "menu_mappings",
     "webhook_logs", "loyalty_programs", "loyalty_tiers", "customer_loyalty", "loyalty_transactions",
     "ai_chatbot_sessions", "chat_messages", "whatsapp_templates", "whatsapp_messages",
-    "integration_analytics", "audit_logs",
+    "integration_analytics", "audit_logs", "platform_calls",
 ]
 
 
@@ -56,4 +56,6 @@ def fill_every_table(conninfo, company_id, tag):
             "period_start, period_end, company_id) VALUES ('DHUB', 'api_response_time', 12, 'ms', 'AVG', now(), "
             "now(), %s)", (c,))
         run("INSERT INTO audit_logs (table_name, operation, company_id) VALUES ('test', 'INSERT', %s)", (c,))
+        run("INSERT INTO platform_calls (integration_config_id, order_id, action, method, url, company_id) "
+            "VALUES (%s, %s, 'ACCEPT', 'PUT', 'http://127.0.0.1/x', %s)", (ids["integration"], ids["order"], c))
     return ids

@@ -146,7 +146,7 @@ def test_randomized_cross_tenant_probe_through_the_apps_engine(filled, database_
                     models.OrderStatusHistory, models.MenuMapping, models.WebhookLog, models.LoyaltyProgram,
                     models.LoyaltyTier, models.CustomerLoyalty, models.LoyaltyTransaction,
                     models.AiChatbotSession, models.ChatMessage, models.WhatsappTemplate, models.WhatsappMessage,
-                    models.IntegrationAnalytics]
+                    models.IntegrationAnalytics, models.PlatformCall]
     probe_app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 3, "max_overflow": 0})
     reads, foreign, failures = [], [], []
 

@@ -2,7 +2,7 @@
 from .company import AuditLog, Company, User
 from .enums import (AggregationType, ChatChannel, DeliveryPlatform, LoyaltyProgramType, LoyaltyTransactionType,
                     OrderStatus, SyncStatus, UserRole, WhatsappMessageStatus, WhatsappMessageType)
-from .integrations import IntegrationAnalytics, IntegrationConfig, WebhookLog
+from .integrations import IntegrationAnalytics, IntegrationConfig, PlatformCall, WebhookLog
 from .loyalty import CustomerLoyalty, LoyaltyProgram, LoyaltyTier, LoyaltyTransaction
 from .menu import MenuMapping, Product
 from .messaging import AiChatbotSession, ChatMessage, WhatsappMessage, WhatsappTemplate
@@ -12,7 +12,7 @@ __all__ = [
     "AggregationType", "AiChatbotSession", "AuditLog", "ChatChannel", "ChatMessage", "Company",
     "CustomerLoyalty", "DeliveryOrder", "DeliveryPlatform", "IntegrationAnalytics", "IntegrationConfig",
     "LoyaltyProgram", "LoyaltyProgramType", "LoyaltyTier", "LoyaltyTransaction", "LoyaltyTransactionType",
-    "MenuMapping", "OPEN_STATUSES", "OrderStatus", "OrderStatusHistory", "Product", "SyncStatus", "User",
+    "MenuMapping", "OPEN_STATUSES", "OrderStatus", "OrderStatusHistory", "PlatformCall", "Product", "SyncStatus", "User",
     "UserRole", "WebhookLog", "WhatsappMessage", "WhatsappMessageStatus", "WhatsappMessageType",
     "WhatsappTemplate",
 ]

@@ -3,7 +3,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,6 +34,13 @@ class IntegrationConfig(db.Model):
     configuration: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sync_status: Mapped[SyncStatus] = mapped_column(sync_status, nullable=False, default=SyncStatus.pending)
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    # {"enabled": bool, "preparation_minutes": int, "max_total": "…" or null}
+    auto_accept: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
     company_id: Mapped[uuid.UUID] = company_fk()
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
@@ -63,8 +70,15 @@ class WebhookLog(db.Model):
     retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     max_retries: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
     next_retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    company_id: Mapped[uuid.UUID] = company_fk()
+    # NULL only for a webhook no integration claims (visible to the operator alone).
+    company_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("companies.id",
+                                                                                       ondelete="CASCADE"))
     integration_config_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    event_id: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False, default="RECEIVED")
+    order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    request_path: Mapped[str | None] = mapped_column(String(500))
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at()
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -84,3 +98,38 @@ class IntegrationAnalytics(db.Model):
     recorded_at: Mapped[datetime] = created_at()
     tags: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
     company_id: Mapped[uuid.UUID] = company_fk()
+
+
+class PlatformCall(db.Model):
+    """One outbound call to a platform (accept, reject, ready, menu, availability, store status…)."""
+
+    __tablename__ = "platform_calls"
+    __table_args__ = (
+        UniqueConstraint("company_id", "id", name="uq_platform_calls_company_id"),
+        ForeignKeyConstraint(["company_id", "integration_config_id"],
+                             ["integration_configs.company_id", "integration_configs.id"],
+                             ondelete="CASCADE", name="fk_platform_calls_integration"),
+        ForeignKeyConstraint(["company_id", "order_id"], ["delivery_orders.company_id", "delivery_orders.id"],
+                             name="fk_platform_calls_order"),
+        ForeignKeyConstraint(["company_id", "user_id"], ["users.company_id", "users.id"],
+                             name="fk_platform_calls_user"),
+    )
+    id: Mapped[uuid.UUID] = uuid_pk()
+    integration_config_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    method: Mapped[str] = mapped_column(String(10), nullable=False)
+    url: Mapped[str] = mapped_column(String(1000), nullable=False)
+    request_body: Mapped[dict | list | None] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="QUEUED")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=5)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    company_id: Mapped[uuid.UUID] = company_fk()
+    created_at: Mapped[datetime] = created_at()
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,211 @@
+"""The adapter contract every delivery platform implements, and the unified order it produces.
+
+Adapters are pure: they verify, parse and build requests, and never touch the database or the
+network. The webhook receiver stores and upserts; the jobs send what `*_request` methods build.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ..models import DeliveryPlatform, OrderStatus
+
+
+class WebhookError(Exception):
+    """A webhook the portal refuses; `status_code` is the HTTP answer and the message is logged."""
+
+    status_code = 400
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class SignatureError(WebhookError):
+    """Missing, wrong or stale authentication: 401, no order."""
+
+    status_code = 401
+
+
+class PayloadError(WebhookError):
+    """A body that is not JSON, or JSON that is not an order this platform sends: 400/422."""
+
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform lets the portal do; the UI greys out what it does not support."""
+
+    busy_mode: bool = False            # slow down (longer prep) without closing
+    timed_pause: bool = False          # close the store until a time, reopening by itself
+    store_close: bool = True           # close/open the store
+    item_snooze: bool = True           # mark items unavailable
+    prep_time_change: bool = False     # change the preparation time of an accepted order
+    mark_prepared: bool = True         # tell the platform the order is ready
+    picked_up: bool = False            # tell the platform the order was picked up (vendor delivery)
+    max_items_per_availability_call: int = 100
+    status_api: bool = True            # False: statuses are handled in the portal only
+
+
+@dataclass
+class Discount:
+    """A discount and who pays for it: PLATFORM, VENDOR (the restaurant) or THIRD_PARTY."""
+
+    name: str
+    amount: Decimal
+    sponsor: str = "VENDOR"
+
+
+@dataclass
+class Modifier:
+    """A topping, option or variant of an item; may nest."""
+
+    name: str
+    quantity: int = 1
+    price: Decimal = Decimal("0")
+    platform_id: str | None = None
+    local_id: str | None = None
+    children: list["Modifier"] = field(default_factory=list)
+
+
+@dataclass
+class OrderItem:
+    """One line of an order."""
+
+    name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    platform_product_id: str | None = None
+    local_product_id: str | None = None   # our PLU / remoteCode, when the platform sends it
+    modifiers: list[Modifier] = field(default_factory=list)
+    discounts: list[Discount] = field(default_factory=list)
+    notes: str | None = None
+
+
+@dataclass
+class UnifiedOrder:
+    """An order from any platform, in the portal's shape (amounts in the order's currency)."""
+
+    platform_order_id: str
+    order_number: str
+    status: OrderStatus = OrderStatus.PENDING
+    short_code: str | None = None
+    platform_token: str | None = None       # DH `token`: every callback names the order by it
+    order_type: str = "DELIVERY"            # or PICKUP
+    is_test: bool = False
+    currency: str | None = None
+    subtotal: Decimal = Decimal("0")
+    discounts: list[Discount] = field(default_factory=list)
+    delivery_fee: Decimal = Decimal("0")
+    service_fee: Decimal = Decimal("0")
+    tax_amount: Decimal = Decimal("0")
+    tip_amount: Decimal = Decimal("0")
+    total_amount: Decimal = Decimal("0")
+    collect_from_customer: Decimal | None = None
+    payment_method: str | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None       # E.164 (portal.phones.normalize_phone), or None
+    customer_email: str | None = None
+    delivery_address: str | None = None
+    delivery_notes: str | None = None
+    placed_at: datetime | None = None
+    accept_by: datetime | None = None       # the platform cancels the order if not accepted by then
+    expected_at: datetime | None = None     # expected delivery / pickup time
+    scheduled_at: datetime | None = None    # pre-orders
+    items: list[OrderItem] = field(default_factory=list)
+
+    @property
+    def discount_amount(self):
+        return sum((discount.amount for discount in self.discounts), Decimal("0"))
+
+    def discount_by_sponsor(self, sponsor):
+        return sum((d.amount for d in self.discounts if d.sponsor == sponsor), Decimal("0"))
+
+
+@dataclass
+class StatusUpdate:
+    """A platform telling us an order's status changed (e.g. cancelled by the platform, picked up)."""
+
+    platform_order_id: str
+    status: OrderStatus
+    reason: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass
+class WebhookEvent:
+    """What one inbound webhook means. `kind`: order, status, catalog or ignored."""
+
+    kind: str
+    event_type: str
+    event_id: str | None = None
+    order: UnifiedOrder | None = None
+    status: StatusUpdate | None = None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class ParseContext:
+    """What an adapter needs to know about the receiving integration."""
+
+    currency: str = "SAR"
+    country_code: str = "SA"
+    path: str = ""                           # the part of the webhook URL after the integration id
+
+
+@dataclass
+class OutboundRequest:
+    """An HTTP call to a platform, built by an adapter and sent by a job."""
+
+    method: str
+    path: str
+    json: dict | list | None = None
+    description: str = ""
+
+
+class PlatformAdapter:
+    """The contract; one subclass per platform in this package, registered in registry.py."""
+
+    platform: DeliveryPlatform
+    display_name: str
+    capabilities = Capabilities()
+    # (code, English label) pairs; shown as choices, never free text.
+    reject_reasons: tuple[tuple[str, str], ...] = ()
+    cancel_reasons: tuple[tuple[str, str], ...] = ()
+    # What the integration form asks for: (field, label, required)
+    credential_fields: tuple[tuple[str, str, bool], ...] = ()
+
+    def verify(self, headers, raw_body: bytes, secret: str, now: datetime | None = None) -> None:
+        """Raise SignatureError unless the request is authentic for this integration's secret."""
+        raise NotImplementedError
+
+    def sign(self, raw_body: bytes, secret: str, now: datetime | None = None) -> dict:
+        """Headers that make `raw_body` authentic (the simulator and the tests sign with this)."""
+        raise NotImplementedError
+
+    def parse_webhook(self, payload, context: ParseContext) -> WebhookEvent:
+        """Turn a decoded JSON body into a WebhookEvent; raise PayloadError on what it cannot read."""
+        raise NotImplementedError
+
+    def status_request(self, order, status: OrderStatus, reason: str | None = None,
+                       preparation_minutes: int | None = None) -> OutboundRequest | None:
+        """The call that tells the platform about our status change, or None if it has no such call."""
+        raise NotImplementedError
+
+    def availability_requests(self, items: list[tuple[str, bool]]) -> list[OutboundRequest]:
+        """Calls that mark (platform_product_id, available) items, chunked by the platform's limit."""
+        raise NotImplementedError
+
+    def store_status_request(self, open_: bool, minutes: int | None = None,
+                             reason: str | None = None) -> OutboundRequest | None:
+        """The call that opens, closes or pauses the store (for `minutes` when timed)."""
+        raise NotImplementedError
+
+    def menu_request(self, items: list[dict]) -> OutboundRequest | None:
+        """The call that pushes the mapped catalog."""
+        raise NotImplementedError
+
+    def ack_body(self, event: WebhookEvent, order_id=None) -> dict:
+        """The JSON the platform expects back on success."""
+        return {"status": "ok"}
