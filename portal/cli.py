@@ -7,9 +7,14 @@ from .extensions import db
 
 
 def register(app):
+    from .integrations.commands import integration_add_command, rotate_keys_command
+
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_company_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(integration_add_command)
+    app.cli.add_command(rotate_keys_command)
+    app.cli.add_command(worker_command)
 
 
 @click.command("seed-demo")
@@ -35,6 +40,8 @@ def create_company_command(name, admin_email, admin_password, timezone, currency
     """Create a company with its first company admin."""
     from .admin.services import CompanyError, create_company
 
+    if len(admin_password) < 8:
+        raise click.ClickException("The password needs at least 8 characters.")
     try:
         company = create_company(name=name, admin_email=admin_email, admin_password=admin_password,
                                  timezone=timezone, currency=currency, country_code=country_code)
@@ -70,4 +77,14 @@ def create_user_command(company_name, email, first_name, last_name, role, passwo
                                password=password, company_id=company_ids[0])
         except UserRuleError as error:
             raise click.ClickException(str(error)) from error
-    click.echo(f"Created {user.email} ({role}) in {company_name}.")
+        click.echo(f"Created {user.email} ({role}) in {company_name}.")  # inside: outside the tenant RLS hides it
+
+
+@click.command("worker")
+@click.option("--concurrency", default=4, show_default=True, help="Jobs run at once (threads).")
+@click.option("--burst", is_flag=True, help="Run the jobs that are due, then stop.")
+def worker_command(concurrency, burst):
+    """Run background jobs: webhook retries and calls to the platforms."""
+    from .jobs import run_worker
+
+    run_worker(current_app._get_current_object(), concurrency=concurrency, wait=not burst)

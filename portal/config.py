@@ -45,6 +45,12 @@ class Config:
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
 
+    WEBHOOK_RATE_LIMIT = os.environ.get("WEBHOOK_RATE_LIMIT", "1200 per minute")  # per integration
+    WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", str(256 * 1024)))
+    WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+    PLATFORM_CALL_MAX_ATTEMPTS = int(os.environ.get("PLATFORM_CALL_MAX_ATTEMPTS", "5"))
+    PLATFORM_CALL_RETRY_BASE_SECONDS = int(os.environ.get("PLATFORM_CALL_RETRY_BASE_SECONDS", "10"))
+
     LANGUAGES = ("en", "ar")
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

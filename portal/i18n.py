@@ -2,8 +2,9 @@
 import re
 from decimal import Decimal
 
+from babel.dates import get_timezone_location
 from babel.numbers import format_currency, get_currency_precision
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,19 +15,19 @@ RTL_LANGUAGES = {"ar"}
 def select_locale():
     """The session's choice, then the user's saved choice, then the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]  # CLI commands and jobs
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    if request:
-        return request.accept_languages.best_match(languages) or "en"
-    return "en"
+    return request.accept_languages.best_match(languages) or "en"
 
 
 def select_timezone():
     """Everything is stored in UTC and shown in the signed-in company's time zone."""
-    if current_user and current_user.is_authenticated:
+    if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.company.timezone
     return "UTC"
 
@@ -51,9 +52,20 @@ def currency_precision(currency):
     return get_currency_precision(currency)
 
 
+DATETIME_PATTERNS = {"short": "d MMM, HH:mm", "medium": "d MMM y, HH:mm", "time": "HH:mm"}
+
+
 def local_datetime(value, format="medium"):
-    """A UTC timestamp in the company's time zone."""
-    return format_datetime(value, format) if value else "—"
+    """A UTC timestamp in the company's time zone (day-first, 24-hour: how the Gulf reads times)."""
+    return format_datetime(value, DATETIME_PATTERNS.get(format, format)) if value else "—"
+
+
+def timezone_label(name):
+    """'Saudi Arabia Time' / 'توقيت السعودية' rather than 'Asia/Riyadh'."""
+    try:
+        return get_timezone_location(name, locale=get_locale(), return_city=False)
+    except (LookupError, ValueError):
+        return name
 
 
 ROLE_LABELS = {"USER": _l("Staff"), "MANAGER": _l("Manager"), "COMPANY_ADMIN": _l("Company admin"),
@@ -64,6 +76,10 @@ STATUS_LABELS = {"PENDING": _l("New"), "ACCEPTED": _l("Accepted"), "REJECTED": _
 AUDIT_TABLE_LABELS = {"companies": _l("Company"), "users": _l("User"),
                       "integration_configs": _l("Platform connection"), "menu_mappings": _l("Menu mapping"),
                       "*": _l("Operator access")}
+OUTCOME_LABELS = {"PROCESSED": _l("Processed"), "DUPLICATE": _l("Duplicate"), "IGNORED": _l("Ignored"),
+                  "FAILED": _l("Failed, will retry"), "DEAD": _l("Gave up"), "INVALID": _l("Invalid"),
+                  "UNAUTHORIZED": _l("Unauthorized"), "UNKNOWN_INTEGRATION": _l("Unknown integration"),
+                  "RECEIVED": _l("Received")}
 PLATFORM_LABELS = {"CAREEM": "Careem", "TALABAT": "Talabat", "DHUB": "DHUB", "HUNGERSTATION": "HungerStation",
                    "NASHMI": "Nashmi", "TOP_DELIVERY": "Top Delivery", "JOOD_DELIVERY": "Jood Delivery",
                    "YALLOW": "Yallow", "TAWASI": "Tawasi"}
@@ -81,7 +97,9 @@ def register_filters(app):
     app.jinja_env.filters["status_label"] = _label(STATUS_LABELS)
     app.jinja_env.filters["platform_label"] = _label(PLATFORM_LABELS)
     app.jinja_env.filters["audit_table_label"] = _label(AUDIT_TABLE_LABELS)
+    app.jinja_env.filters["outcome_label"] = _label(OUTCOME_LABELS)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["timezone_label"] = timezone_label
     app.jinja_env.globals["text_direction"] = text_direction
     app.jinja_env.globals["get_locale"] = get_locale

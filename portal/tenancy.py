@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from flask import g, has_app_context
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -105,5 +105,42 @@ def _reset_role(session):
     """Drop back to portal_app; a failed transaction drops the role itself when rolled back."""
     try:
         session.execute(text("RESET ROLE"))
-    except DBAPIError:
+    except SQLAlchemyError:
         session.rollback()
+
+
+WEBHOOK_ROLE = "portal_webhook"
+
+
+def resolve_integration(integration_id):
+    """The (id, company_id, platform, is_enabled) of an integration named in a webhook URL, or None.
+
+    Webhooks carry no session: this is the one narrow path from an unguessable id to its company.
+    It runs as portal_webhook, which may read only those four columns.
+    """
+    session = db.session()
+    session.execute(text(f"SET LOCAL ROLE {WEBHOOK_ROLE}"))
+    try:
+        return session.execute(
+            text("SELECT id, company_id, platform, is_enabled FROM integration_configs WHERE id = :id"),
+            {"id": integration_id},
+        ).first()
+    finally:
+        _reset_role(session)
+
+
+def store_unclaimed_webhook(values):
+    """Keep a webhook that no enabled integration claims; without a company, only operators see it."""
+    session = db.session()
+    session.execute(text(f"SET LOCAL ROLE {WEBHOOK_ROLE}"))
+    try:
+        session.execute(
+            text("INSERT INTO webhook_logs (platform, event_type, payload, headers, ip_address, request_path,"
+                 " outcome, status_code, error_message, is_processed, processed_at, company_id)"
+                 " VALUES (CAST(:platform AS delivery_platform), :event_type, CAST(:payload AS jsonb),"
+                 " CAST(:headers AS jsonb), CAST(:ip_address AS inet), :request_path, 'UNKNOWN_INTEGRATION', 404,"
+                 " :error_message, true, now(), NULL)"),
+            values,
+        )
+    finally:
+        _reset_role(session)

@@ -28,6 +28,8 @@ def list_companies(actor_id=None):
                    integrations.scalar_subquery().label("integrations"),
                    recent_orders.scalar_subquery().label("recent_orders"))
             .order_by(Company.name)).all()
+        for company, *_ in rows:
+            session.expunge(company)  # else the commit expires them and they reload under our own tenant only
     db.session.commit()  # keep the audit record of the access
     return rows
 
@@ -45,10 +47,14 @@ def create_company(*, name, admin_email, admin_password, admin_first_name="Admin
                  first_name=admin_first_name, last_name=admin_last_name, role=UserRole.COMPANY_ADMIN)
     try:
         with cross_tenant(f"create company {company.name}", actor_id) as session:
-            session.add(company)
-            session.flush()
-            session.add(admin)
-            session.flush()
+            try:
+                session.add(company)
+                session.flush()
+                session.add(admin)
+                session.flush()
+            except IntegrityError:
+                session.rollback()  # a failed flush blocks the role reset on leaving cross_tenant
+                raise
             # Detached before commit, so reading them later does not reload them as another tenant.
             session.expunge(company)
             session.expunge(admin)

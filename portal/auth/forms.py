@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired, Email, Length
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=255)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=255)],
+                       filters=[lambda value: value.strip() if isinstance(value, str) else value])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
 

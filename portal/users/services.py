@@ -20,7 +20,8 @@ def list_users(search=None, role=None):
     """The company's users (RLS scopes to the current tenant), admins first, then by name."""
     query = select(User).where(User.deleted_at.is_(None))
     if search:
-        pattern = f"%{search.strip()}%"
+        escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(or_(User.email.ilike(pattern), User.first_name.ilike(pattern),
                                 User.last_name.ilike(pattern)))
     if role:

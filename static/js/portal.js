@@ -7,8 +7,36 @@ document.addEventListener("submit", (event) => {
 });
 
 document.addEventListener("DOMContentLoaded", () => {
+  // After a refused submit, the first field with an error gets the focus (not the autofocus field).
+  const invalid = document.querySelector('[aria-invalid="true"]');
+  if (invalid) invalid.focus();
   // Flash messages fade after a while but stay for screen readers until then.
   document.querySelectorAll(".flash-success, .flash-info").forEach((flash) => {
     setTimeout(() => flash.classList.add("fade"), 6000);
   });
+});
+
+// Copy buttons (data-copy="<id of a read-only input>"): hidden without JavaScript, where the input
+// can still be selected by hand. The clipboard API needs a secure context; select() + copy otherwise.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("button[data-copy]").forEach((button) => { button.hidden = false; });
+});
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-copy]");
+  const source = button && document.getElementById(button.dataset.copy);
+  if (!source) return;
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(source.value);
+    copied = true;
+  } catch {
+    source.focus();
+    source.select();
+    try { copied = document.execCommand("copy"); } catch { copied = false; }
+  }
+  if (copied && button.dataset.copied) {
+    const label = button.textContent;
+    button.textContent = button.dataset.copied;
+    setTimeout(() => { button.textContent = label; }, 2000);
+  }
 });
