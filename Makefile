@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+# The platform simulator (`flask simulate`): its port is also the demo integrations' base URL.
+SIMULATOR_PORT ?= 5001
+SIMULATOR_RATE ?= 2
+export SIMULATOR_PORT
 FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: run test install migrate seed worker clean-db
@@ -24,8 +28,17 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
+# Three processes: the worker and the platform simulator in the background, the web server in the
+# foreground; Ctrl+C stops all three (the trap stops the background two with SIGTERM, and they exit
+# cleanly so the embedded PostgreSQL they share stops with the last of them).
 run: seed
-	@echo "Serving the portal on http://$(HOST):$(PORT) — sign in as admin@sample-restaurant.com / password123"
+	@echo "Serving the portal on http://$(HOST):$(PORT) — sign in as admin@sample-restaurant.com / password123"; \
+	echo "Platform simulator on http://127.0.0.1:$(SIMULATOR_PORT)/ — $(SIMULATOR_RATE) orders a minute to the portal"; \
+	$(FLASK) worker & worker=$$!; \
+	$(FLASK) simulate --rate $(SIMULATOR_RATE) --port $(SIMULATOR_PORT) --portal-url http://127.0.0.1:$(PORT) & \
+	simulator=$$!; \
+	trap 'kill $$worker $$simulator 2>/dev/null; wait $$worker $$simulator 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

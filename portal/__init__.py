@@ -89,9 +89,11 @@ def register_blueprints(app):
     from .auth.routes import bp as auth_bp
     from .dashboard.routes import bp as dashboard_bp
     from .health import bp as health_bp
+    from .integrations.routes import bp as integrations_bp
     from .users.routes import bp as users_bp
+    from .webhooks.routes import bp as webhooks_bp
 
-    for blueprint in (auth_bp, dashboard_bp, users_bp, audit_bp, admin_bp, health_bp):
+    for blueprint in (auth_bp, dashboard_bp, users_bp, integrations_bp, audit_bp, webhooks_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
 
 

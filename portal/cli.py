@@ -4,6 +4,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .extensions import db
+from .simulator.command import simulate_command
 
 
 def register(app):
@@ -15,6 +16,7 @@ def register(app):
     app.cli.add_command(integration_add_command)
     app.cli.add_command(rotate_keys_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(simulate_command)
 
 
 @click.command("seed-demo")

@@ -3,12 +3,13 @@
 Every row has a stable id derived from a name (uuid5) and is inserted with ON CONFLICT DO NOTHING,
 so running the seed twice leaves the same counts.
 """
+import os
 import random
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from .auth.passwords import hash_password
@@ -21,6 +22,7 @@ from .tenancy import tenant
 SAMPLE_COMPANY_ID = uuid.UUID("123e4567-e89b-12d3-a456-426614174000")  # from the seed's sample data
 SECOND_COMPANY_ID = uuid.UUID("5b0c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3")
 DEMO_PASSWORD = "password123"
+SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", "5001"))  # `flask simulate` serves the platforms there
 NAMESPACE = uuid.UUID("0f6a2b4c-8d1e-4f3a-9b5c-6d7e8f9a0b1c")
 
 SAMPLE = {
@@ -166,10 +168,20 @@ def _seed_integrations(spec):
             "api_secret": encrypt_secret(company_id, f"demo-{platform.lower()}-secret"),
             "webhook_secret": encrypt_secret(company_id, f"demo-{platform.lower()}-webhook-secret"),
             "commission_rate": Decimal("18.00") if platform == "TALABAT" else Decimal("15.00"),
-            "sync_status": "completed", **credentials[platform],
+            "sync_status": "completed", "base_url": simulator_base_url(platform), **credentials[platform],
         })
     _insert(IntegrationConfig, rows)
+    # Rows from an earlier seed keep their base URL; only a missing one points at the simulator.
+    for row in rows:
+        db.session.execute(update(IntegrationConfig)
+                           .where(IntegrationConfig.id == row["id"], IntegrationConfig.base_url.is_(None))
+                           .values(base_url=row["base_url"]))
     return {row["platform"]: row["id"] for row in rows}
+
+
+def simulator_base_url(platform):
+    """Where the demo integrations call their platform: the local simulator (`flask simulate`)."""
+    return f"http://127.0.0.1:{SIMULATOR_PORT}/{platform.lower()}"
 
 
 def _price(spec, sar_price):

@@ -7,6 +7,8 @@ from .models import UserRole
 NAVIGATION = [
     ("dashboard.index", _l("Dashboard"), UserRole.USER),
     ("users.index", _l("Users"), UserRole.COMPANY_ADMIN),
+    ("integrations.index", _l("Integrations"), UserRole.COMPANY_ADMIN),
+    ("webhooks.log_index", _l("Webhook log"), UserRole.COMPANY_ADMIN),
     ("audit.index", _l("Audit log"), UserRole.COMPANY_ADMIN),
     ("admin.companies", _l("Companies"), UserRole.SUPER_ADMIN),
 ]

@@ -3,6 +3,8 @@
 Adapters are pure: they verify, parse and build requests, and never touch the database or the
 network. The webhook receiver stores and upserts; the jobs send what `*_request` methods build.
 """
+import abc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -58,7 +60,11 @@ class Discount:
 
 @dataclass
 class Modifier:
-    """A topping, option or variant of an item; may nest."""
+    """A topping, option or variant of an item; may nest.
+
+    `price` is the modifier's price as the platform sends it (DH: the topping's `price`, Careem: the
+    option's `total_price`, generic: the price of one unit of the modifier).
+    """
 
     name: str
     quantity: int = 1
@@ -70,7 +76,11 @@ class Modifier:
 
 @dataclass
 class OrderItem:
-    """One line of an order."""
+    """One line of an order.
+
+    `line_total` is the line as the platform prices it, before discounts: DH `paidPrice` (unit price ×
+    quantity, toppings excluded), Careem `total_price`, generic `total`.
+    """
 
     name: str
     quantity: int
@@ -135,7 +145,16 @@ class StatusUpdate:
 
 @dataclass
 class WebhookEvent:
-    """What one inbound webhook means. `kind`: order, status, catalog or ignored."""
+    """What one inbound webhook means. `kind`: order, status, catalog or ignored.
+
+    - order: `order` is a new (or re-sent) order; upsert it.
+    - status: `status` is a status change of `status.platform_order_id`; when the platform sends the
+      whole order with it (Careem, generic), `order` is filled too, so an order never seen can be
+      created. On an order that exists, apply `status`, not `order.status`.
+    - catalog: a menu/catalog sync report or request; `details` says what.
+    - ignored: understood but nothing to do (e.g. "driver is coming"); `details` keeps what it said.
+    `event_id` is the dedupe key: the same event retried by the platform has the same id.
+    """
 
     kind: str
     event_type: str
@@ -164,7 +183,7 @@ class OutboundRequest:
     description: str = ""
 
 
-class PlatformAdapter:
+class PlatformAdapter(abc.ABC):
     """The contract; one subclass per platform in this package, registered in registry.py."""
 
     platform: DeliveryPlatform
@@ -176,36 +195,60 @@ class PlatformAdapter:
     # What the integration form asks for: (field, label, required)
     credential_fields: tuple[tuple[str, str, bool], ...] = ()
 
+    @abc.abstractmethod
     def verify(self, headers, raw_body: bytes, secret: str, now: datetime | None = None) -> None:
         """Raise SignatureError unless the request is authentic for this integration's secret."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def sign(self, raw_body: bytes, secret: str, now: datetime | None = None) -> dict:
         """Headers that make `raw_body` authentic (the simulator and the tests sign with this)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def parse_webhook(self, payload, context: ParseContext) -> WebhookEvent:
         """Turn a decoded JSON body into a WebhookEvent; raise PayloadError on what it cannot read."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def status_request(self, order, status: OrderStatus, reason: str | None = None,
-                       preparation_minutes: int | None = None) -> OutboundRequest | None:
-        """The call that tells the platform about our status change, or None if it has no such call."""
-        raise NotImplementedError
+                       preparation_minutes: int | None = None, *,
+                       now: datetime | None = None) -> OutboundRequest | None:
+        """The call that tells the platform about our status change, or None if it has no such call.
 
-    def availability_requests(self, items: list[tuple[str, bool]]) -> list[OutboundRequest]:
+        `order` is any object with platform_order_id, platform_token and order_type (a DeliveryOrder
+        or a UnifiedOrder). Raises ValueError for a reason the platform does not accept.
+        """
+
+    @abc.abstractmethod
+    def availability_requests(self, items: list[tuple[str, bool]], *,
+                              store_id: str | None = None) -> list[OutboundRequest]:
         """Calls that mark (platform_product_id, available) items, chunked by the platform's limit."""
-        raise NotImplementedError
 
-    def store_status_request(self, open_: bool, minutes: int | None = None,
-                             reason: str | None = None) -> OutboundRequest | None:
-        """The call that opens, closes or pauses the store (for `minutes` when timed)."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def store_status_request(self, open_: bool, minutes: int | None = None, reason: str | None = None, *,
+                             store_id: str | None = None,
+                             now: datetime | None = None) -> OutboundRequest | None:
+        """The call that opens, closes or pauses the store (for `minutes` when timed).
 
-    def menu_request(self, items: list[dict]) -> OutboundRequest | None:
-        """The call that pushes the mapped catalog."""
-        raise NotImplementedError
+        `store_id` is the integration's store id (DH remote id, Careem branch id).
+        """
+
+    @abc.abstractmethod
+    def menu_request(self, items: list[dict], *, store_id: str | None = None, merchant_id: str | None = None,
+                     currency: str | None = None) -> OutboundRequest | None:
+        """The call that pushes the mapped catalog.
+
+        `items`: dicts with local_product_id, platform_product_id, name, name_ar, price (Decimal),
+        available and category. `store_id`/`merchant_id` are the integration's ids (DH: remote id and
+        chain code; Careem: branch and brand).
+        """
 
     def ack_body(self, event: WebhookEvent, order_id=None) -> dict:
         """The JSON the platform expects back on success."""
         return {"status": "ok"}
+
+    def request_headers(self, credentials: Mapping) -> dict:
+        """Platform-specific headers every outbound call carries, from the integration's credentials.
+
+        Authentication (DH login token, Careem OAuth token) is the sender's job; this adds only what
+        the adapter knows, e.g. Careem's Brand-Id and Branch-Id.
+        """
+        return {}

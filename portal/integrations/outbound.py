@@ -1,0 +1,136 @@
+"""Outbound calls to the platforms, through the job queue with retries and timeouts.
+
+A call is a platform_calls row plus a job deferred in the same transaction. The worker sends it,
+records the response time in integration_analytics, and on failure retries with backoff until
+max_attempts, after which the call is DEAD and the failure shows on the order and the integration.
+"""
+import random
+import time
+from datetime import datetime, timedelta, timezone
+
+import requests
+from flask import current_app
+from sqlalchemy import select
+
+from ..crypto import SecretError, decrypt_secret
+from ..extensions import db
+from ..jobs import QUEUE_PLATFORM_CALLS, defer
+from ..models import AggregationType, DeliveryOrder, IntegrationAnalytics, IntegrationConfig, PlatformCall
+from ..platforms import adapter_for
+
+TIMEOUT = (3, 10)  # seconds to connect, to read
+
+
+def queue_call(integration, outbound, action, order=None, user_id=None):
+    """Queue one OutboundRequest for the worker; returns the PlatformCall row."""
+    base_url = (integration.base_url or "").rstrip("/")
+    call = PlatformCall(company_id=integration.company_id, integration_config_id=integration.id,
+                        order_id=order.id if order is not None else None, action=action,
+                        method=outbound.method, url=f"{base_url}{outbound.path}"[:1000] if base_url else outbound.path,
+                        request_body=outbound.json, user_id=user_id,
+                        max_attempts=current_app.config.get("PLATFORM_CALL_MAX_ATTEMPTS", 5))
+    db.session.add(call)
+    if not base_url:
+        call.status, call.error = "DEAD", "No platform base URL is configured for this integration."
+        call.completed_at = datetime.now(timezone.utc)
+        _note_on_order(order, call)
+        return call
+    db.session.flush()
+    if order is not None:
+        order.last_push_status, order.last_push_error = "QUEUED", None
+    defer("send_platform_call", QUEUE_PLATFORM_CALLS, call_id=call.id, company_id=call.company_id)
+    return call
+
+
+def queue_status_push(order, integration, status, reason=None, preparation_minutes=None, user_id=None):
+    """Tell the platform about an order's new status, if the platform has a call for it."""
+    adapter = adapter_for(integration.platform)
+    outbound = adapter.status_request(order, status, reason=reason, preparation_minutes=preparation_minutes)
+    if outbound is None:
+        order.last_push_status, order.last_push_error = "SKIPPED", None
+        return None
+    return queue_call(integration, outbound, f"STATUS_{status.value if hasattr(status, 'value') else status}",
+                      order=order, user_id=user_id)
+
+
+def _auth_headers(integration):
+    """Credentials for the call. The platforms' token exchanges (DH /v2/login, Careem OAuth) are not
+    implemented yet: the API key is sent as a bearer token, plus the adapter's own headers."""
+    try:
+        api_key = decrypt_secret(integration.company_id, integration.api_key)
+    except SecretError:
+        api_key = None
+    headers = {"User-Agent": "merchant-portal/1.0", "Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    headers.update(adapter_for(integration.platform).request_headers(
+        {"api_key": api_key, "merchant_id": integration.merchant_id, "store_id": integration.store_id}))
+    return headers
+
+
+def retry_delay(attempts):
+    """Exponential backoff with ±20 % jitter, capped at ten minutes."""
+    base = current_app.config.get("PLATFORM_CALL_RETRY_BASE_SECONDS", 10)
+    return timedelta(seconds=min(base * (2 ** (attempts - 1)), 600) * random.uniform(0.8, 1.2))
+
+
+def send_call(call_id, company_id):
+    """Send a queued call (the worker's job); safe to run twice: a finished call is left alone."""
+    from ..tenancy import use_company
+
+    use_company(company_id)
+    call = db.session.scalar(select(PlatformCall).where(PlatformCall.id == call_id)
+                             .with_for_update(skip_locked=True))
+    if call is None or call.status in ("SUCCEEDED", "DEAD", "SENDING"):
+        db.session.rollback()
+        return None
+    integration = db.session.get(IntegrationConfig, call.integration_config_id)
+    call.status, call.attempts = "SENDING", call.attempts + 1
+    db.session.commit()
+
+    started = time.perf_counter()
+    response_status, response_body, error = None, None, None
+    try:
+        response = requests.request(call.method, call.url, json=call.request_body,
+                                    headers=_auth_headers(integration), timeout=TIMEOUT)
+        response_status, response_body = response.status_code, response.text[:4000]
+        if response.status_code >= 300:
+            error = f"HTTP {response.status_code}: {response.text[:300]}"
+    except requests.RequestException as exception:
+        error = f"{type(exception).__name__}: {exception}"[:1000]
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    return _record_result(call, integration, response_status, response_body, error, duration_ms)
+
+
+def _record_result(call, integration, response_status, response_body, error, duration_ms):
+    now = datetime.now(timezone.utc)
+    call.response_status, call.response_body, call.duration_ms = response_status, response_body, duration_ms
+    call.error = error
+    db.session.add(IntegrationAnalytics(
+        company_id=call.company_id, platform=integration.platform, metric_name="api_response_time",
+        metric_value=duration_ms, metric_unit="ms", aggregation_type=AggregationType.AVG, period_start=now,
+        period_end=now, tags={"action": call.action, "success": error is None, "status": response_status}))
+    if error is None:
+        call.status, call.completed_at, call.next_attempt_at = "SUCCEEDED", now, None
+        integration.last_success_at = now
+    elif call.attempts >= call.max_attempts:
+        call.status, call.completed_at, call.next_attempt_at = "DEAD", now, None
+        integration.last_error_at, integration.last_error = now, f"{call.action}: {error}"[:1000]
+    else:
+        call.status, call.next_attempt_at = "FAILED", now + retry_delay(call.attempts)
+        integration.last_error_at, integration.last_error = now, f"{call.action}: {error}"[:1000]
+        defer("send_platform_call", QUEUE_PLATFORM_CALLS, at=call.next_attempt_at, call_id=call.id,
+              company_id=call.company_id)
+    if call.order_id is not None:
+        _note_on_order(db.session.get(DeliveryOrder, call.order_id), call)
+    db.session.commit()
+    return call
+
+
+def _note_on_order(order, call):
+    """The order card shows the state of its last push to the platform."""
+    if order is None:
+        return
+    order.last_push_status = call.status
+    order.last_push_error = call.error
+    order.last_pushed_at = datetime.now(timezone.utc)

@@ -1,0 +1,90 @@
+"""Background work on PostgreSQL with procrastinate: webhook retries and outbound platform calls.
+
+Jobs are enqueued with `defer` inside the application's own database transaction, so a job exists
+exactly when the change that caused it commits. `flask --app wsgi worker` runs them; each task
+pushes a Flask app context and sets its company's tenant like any request.
+"""
+import json
+import logging
+import uuid
+from contextlib import contextmanager
+
+from flask import current_app, has_app_context
+from procrastinate import App, PsycopgConnector
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from .extensions import db
+
+logger = logging.getLogger(__name__)
+
+QUEUE_WEBHOOKS = "webhooks"
+QUEUE_PLATFORM_CALLS = "platform_calls"
+
+job_app = App(connector=PsycopgConnector())
+_flask_app = None
+
+# procrastinate's versioned SQL API; called through our session to share its transaction.
+_DEFER = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, CAST(:args AS jsonb),"
+    " CAST(:at AS timestamptz))::procrastinate_job_to_defer_v1])"
+)
+
+
+def defer(task_name, queue, at=None, **args):
+    """Enqueue `task_name(**args)` in the current transaction, to run at `at` (or now)."""
+    db.session.execute(_DEFER, {"queue": queue, "task": task_name, "at": at,
+                                "args": json.dumps({key: str(value) if isinstance(value, uuid.UUID) else value
+                                                    for key, value in args.items()})})
+
+
+@contextmanager
+def _task_context():
+    """The Flask app context a task runs in (the worker's app, or a new one)."""
+    global _flask_app
+    if has_app_context():
+        yield
+        return
+    if _flask_app is None:
+        from . import create_app
+        _flask_app = create_app()
+    with _flask_app.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+
+
+@job_app.task(name="retry_webhook", queue=QUEUE_WEBHOOKS)
+def retry_webhook_task(log_id, company_id):
+    """Process a stored webhook again after a failure."""
+    from .webhooks.services import retry_webhook
+    with _task_context():
+        retry_webhook(uuid.UUID(log_id), uuid.UUID(company_id))
+
+
+@job_app.task(name="send_platform_call", queue=QUEUE_PLATFORM_CALLS)
+def send_platform_call_task(call_id, company_id):
+    """Send one queued call to a platform (accept, reject, ready, availability…)."""
+    from .integrations.outbound import send_call
+    with _task_context():
+        send_call(uuid.UUID(call_id), uuid.UUID(company_id))
+
+
+def worker_conninfo(app):
+    """The worker connects like the web app: as portal_app."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def run_worker(app, concurrency=4, wait=True):
+    """Run the worker until stopped (or, with wait=False, until the due jobs are done)."""
+    global _flask_app
+    _flask_app = app
+    with job_app.replace_connector(PsycopgConnector(conninfo=worker_conninfo(app))):
+        job_app.run_worker(queues=[QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS], concurrency=concurrency, wait=wait,
+                           install_signal_handlers=wait)
+
+
+def current_flask_app():
+    return current_app._get_current_object() if has_app_context() else _flask_app

@@ -1,0 +1,1 @@
+"""Orders: the unified orders of every platform and their lifecycle."""

@@ -1,0 +1,72 @@
+"""The order lifecycle: which status may follow which, and what a change records.
+
+Platform events and staff actions both go through `apply_status`, so every change gets its
+timestamp, a status-history row, and the same rule that an order never moves backwards.
+"""
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import DeliveryOrder, OrderStatus, OrderStatusHistory
+
+# Progress along the normal path; terminal states end it.
+PROGRESS = {
+    OrderStatus.PENDING: 0,
+    OrderStatus.ACCEPTED: 1,
+    OrderStatus.IN_PREPARATION: 2,
+    OrderStatus.READY_FOR_PICKUP: 3,
+    OrderStatus.OUT_FOR_DELIVERY: 4,
+    OrderStatus.DELIVERED: 5,
+}
+TERMINAL = {OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REJECTED}
+TIMESTAMP_OF = {
+    OrderStatus.ACCEPTED: "accepted_at",
+    OrderStatus.REJECTED: "rejected_at",
+    OrderStatus.READY_FOR_PICKUP: "ready_at",
+    OrderStatus.OUT_FOR_DELIVERY: "picked_up_at",
+    OrderStatus.DELIVERED: "completed_at",
+    OrderStatus.CANCELLED: "cancelled_at",
+}
+
+
+class TransitionRefused(ValueError):
+    """A status change the lifecycle does not allow; the message says why."""
+
+
+def can_move(current, target):
+    """True if an order in `current` may move to `target` (never backwards, nothing after the end)."""
+    if current in TERMINAL or current == target:
+        return False
+    if target == OrderStatus.REJECTED:
+        return current == OrderStatus.PENDING
+    if target == OrderStatus.CANCELLED:
+        return True
+    return PROGRESS[target] > PROGRESS[current]
+
+
+def lock_order(order_id):
+    """The order, locked for this transaction (two people pressing at once apply one change)."""
+    return db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update())
+
+
+def apply_status(order, target, *, source="USER", user_id=None, reason=None, at=None):
+    """Move a (locked) order to `target`, stamping the time and writing the history row.
+
+    Raises TransitionRefused when the lifecycle does not allow the move.
+    """
+    target = OrderStatus(target)
+    if not can_move(order.status, target):
+        raise TransitionRefused(f"An order that is {order.status.value} cannot become {target.value}.")
+    at = at or datetime.now(timezone.utc)
+    previous = order.status
+    order.status = target
+    stamp = TIMESTAMP_OF.get(target)
+    if stamp and getattr(order, stamp) is None:
+        setattr(order, stamp, at)
+    if target in (OrderStatus.READY_FOR_PICKUP, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED) \
+            and order.accepted_at is None:
+        order.accepted_at = at  # a platform may skip steps we never saw
+    db.session.add(OrderStatusHistory(order_id=order.id, company_id=order.company_id, from_status=previous,
+                                      to_status=target, source=source, user_id=user_id, reason=reason))
+    return previous

@@ -1,0 +1,230 @@
+"""Reading platform JSON strictly: objects, ids, amounts, quantities and timestamps, with precise errors.
+
+Every reader takes `where`, the field's path in the payload ("products[0].paidPrice"), so a PayloadError
+says exactly what could not be read. Shared by the adapters; pure, no I/O.
+"""
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+
+from .base import PayloadError
+
+ZERO = Decimal("0")
+
+
+def currency_quantum(currency):
+    """The smallest unit of a currency as a Decimal exponent: 0.01 for SAR/AED, 0.001 for KWD/BHD/OMR."""
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        raise ValueError(f"not an ISO 4217 currency code: {currency!r}")
+    return Decimal(1).scaleb(-get_currency_precision(currency.upper()))
+
+
+def round_money(amount, quantum):
+    """`amount` rounded half-up to `quantum` (the currency's unit), as the whole portal rounds money."""
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def utc(moment=None):
+    """`moment` as an aware UTC datetime (naive values are taken as UTC); now when None."""
+    if moment is None:
+        return datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def iso_utc(moment, millis=True):
+    """ISO-8601 UTC with a Z, as the platforms write it: 2016-03-14T17:00:00.000Z."""
+    moment = utc(moment)
+    if millis:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def header(headers, name):
+    """A request header by case-insensitive name from werkzeug Headers, a dict or any mapping; None if absent."""
+    if headers is None:
+        return None
+    value = headers.get(name)
+    if value is None:
+        wanted = name.lower()
+        items = headers.items() if hasattr(headers, "items") else headers
+        for key, candidate in items:
+            if str(key).lower() == wanted:
+                value = candidate
+                break
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return str(value).strip()
+
+
+def obj(value, where, required=True):
+    """A JSON object; {} for a missing optional one."""
+    if value is None:
+        if required:
+            raise PayloadError(f"{where} is missing")
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where}: expected an object, got {_kind(value)}")
+    return value
+
+
+def arr(value, where, required=False):
+    """A JSON array; [] for a missing optional one."""
+    if value is None:
+        if required:
+            raise PayloadError(f"{where} is missing")
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{where}: expected an array, got {_kind(value)}")
+    return value
+
+
+def text(value, where):
+    """A string field, stripped; None when missing or blank. Numbers are accepted and written as text."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise PayloadError(f"{where}: expected text, got a boolean")
+    if isinstance(value, (int, float, Decimal)):
+        value = str(value)
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}: expected text, got {_kind(value)}")
+    return value.strip() or None
+
+
+def word(value, where):
+    """An enumerated value (a status, an event type): a string, stripped; None when missing or blank."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}: expected text, got {_kind(value)}")
+    return value.strip() or None
+
+
+def identifier(value, where):
+    """A required id (string or integer), as a non-empty string."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, float):
+        raise PayloadError(f"{where}: expected an id, got the number {value!r}")
+    result = text(value, where)
+    if result is None:
+        raise PayloadError(f"{where} is missing")
+    return result
+
+
+def boolean(value, where, default=False):
+    """A JSON boolean; `default` when missing."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise PayloadError(f"{where}: expected true or false, got {_kind(value)}")
+    return value
+
+
+def money(value, where, quantum, default=None, required=False, allow_negative=False):
+    """A non-negative amount from a decimal string or a JSON number, rounded half-up to the currency's unit."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise PayloadError(f"{where} is missing")
+        return round_money(default, quantum) if isinstance(default, Decimal) else default
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise PayloadError(f"{where}: expected an amount, got {_kind(value)}")
+    try:
+        amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(str(value))
+    except InvalidOperation:
+        raise PayloadError(f"{where}: {value!r} is not an amount") from None
+    if not amount.is_finite():
+        raise PayloadError(f"{where}: {value!r} is not an amount")
+    if amount < 0 and not allow_negative:
+        raise PayloadError(f"{where}: {value!r} must not be negative")
+    return round_money(amount, quantum)
+
+
+def quantity(value, where, default=None):
+    """A whole, non-negative quantity from an integer, an integral number or a digit string ("2")."""
+    if value is None:
+        if default is None:
+            raise PayloadError(f"{where} is missing")
+        return default
+    if isinstance(value, bool):
+        raise PayloadError(f"{where}: expected a quantity, got a boolean")
+    if isinstance(value, str):
+        stripped = value.strip()
+        try:
+            value = int(stripped) if stripped.lstrip("+-").isdigit() else Decimal(stripped)
+        except InvalidOperation:
+            raise PayloadError(f"{where}: {value!r} is not a quantity") from None
+    if isinstance(value, float):
+        value = Decimal(str(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise PayloadError(f"{where}: {value!r} is not a quantity")
+        if value != value.to_integral_value():
+            raise PayloadError(f"{where}: {value} is not a whole quantity")
+        value = int(value)
+    if not isinstance(value, int):
+        raise PayloadError(f"{where}: expected a quantity, got {_kind(value)}")
+    if value < 0:
+        raise PayloadError(f"{where}: {value} must not be negative")
+    return value
+
+
+def timestamp(value, where):
+    """An ISO-8601 / RFC 3339 timestamp as an aware UTC datetime; None when missing or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{where}: expected an ISO-8601 timestamp, got {_kind(value)}")
+    raw = value.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise PayloadError(f"{where}: {value!r} is not an ISO-8601 timestamp") from None
+    return utc(moment)
+
+
+def minutes_after(moment, minutes):
+    """`moment` plus a number of minutes (used for closures and promised times)."""
+    return utc(moment) + timedelta(minutes=minutes)
+
+
+def chunks(sequence, size):
+    """Consecutive slices of at most `size` elements."""
+    return [sequence[start:start + size] for start in range(0, len(sequence), size)]
+
+
+def check_choice(value, choices, what):
+    """Raise ValueError unless `value` is one of the (code, label) `choices` (exact, case-sensitive)."""
+    codes = [code for code, _label in choices]
+    if value not in codes:
+        raise ValueError(f"{what} must be one of {', '.join(codes)}; got {value!r}")
+    return value
+
+
+def positive_minutes(minutes, what="minutes"):
+    """A positive whole number of minutes, or ValueError."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+        raise ValueError(f"{what} must be a positive whole number, got {minutes!r}")
+    return minutes
+
+
+def _kind(value):
+    """A JSON-ish name for the type of `value`, for error messages."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, (int, float, Decimal)):
+        return f"the number {value!r}"
+    return type(value).__name__

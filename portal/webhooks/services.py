@@ -1,0 +1,347 @@
+"""Receiving platform webhooks: store first, verify, parse, upsert idempotently, answer fast.
+
+1. The integration named in the URL is resolved through tenancy.resolve_integration (no session).
+2. The raw payload, redacted headers and source IP are committed to webhook_logs before anything
+   else can fail.
+3. The signature is checked the platform's way; the body is parsed by the platform's adapter.
+4. The order is upserted on (company_id, platform, platform_order_id): duplicates, also concurrent
+   ones, find the existing row. Status events never move an order backwards.
+5. A processing failure is kept on the log row and retried by the worker with backoff and jitter.
+"""
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import get_currency_precision
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from ..crypto import SecretError, decrypt_secret
+from ..extensions import db
+from ..jobs import QUEUE_WEBHOOKS, defer
+from ..models import Company, DeliveryOrder, IntegrationConfig, OrderStatus, OrderStatusHistory, WebhookLog
+from ..orders.lifecycle import TransitionRefused, apply_status, can_move
+from ..platforms import adapter_for
+from ..platforms.base import ParseContext, PayloadError, SignatureError, WebhookError
+from ..tenancy import resolve_integration, store_unclaimed_webhook, use_company
+
+SECRET_HEADERS = {"authorization", "x-careem-api-key", "x-signature", "x-api-key", "cookie", "proxy-authorization",
+                  "x-server-authorization-hmac-sha256"}
+SIGNATURE_HEADERS = ("authorization", "x-careem-api-key", "x-signature", "x-server-authorization-hmac-sha256")
+NOT_FOUND = {"error": "not found"}
+
+
+@dataclass
+class WebhookResponse:
+    status_code: int
+    body: dict
+
+
+def redact_headers(headers):
+    """Headers as stored: every credential-bearing header replaced by its length."""
+    kept = {}
+    for name, value in headers.items():
+        kept[name] = f"[redacted {len(value)} chars]" if name.lower() in SECRET_HEADERS else value[:500]
+    return kept
+
+
+def _payload_for_storage(raw_body):
+    """The body as JSONB: the JSON itself, or the raw text under _raw when it is not JSON."""
+    text_body = raw_body.decode("utf-8", errors="replace")
+    try:
+        payload = json.loads(text_body)
+    except ValueError:
+        return {"_raw": text_body.replace("\x00", "")[:100_000], "_invalid_json": True}, None
+    # PostgreSQL's jsonb cannot hold \u0000; keep such a body as text.
+    if "\\u0000" in text_body:
+        return {"_raw": text_body.replace("\\u0000", "")[:100_000], "_invalid_json": False}, payload
+    return payload, payload
+
+
+def _ms_since(started):
+    return int((time.perf_counter() - started) * 1000)
+
+
+def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, remote_addr):
+    """Handle one inbound webhook; returns what to answer."""
+    started = time.perf_counter()
+    try:
+        adapter = adapter_for(platform_name)
+    except LookupError:
+        return WebhookResponse(404, NOT_FOUND)
+    try:
+        integration_uuid = uuid.UUID(integration_id)
+    except ValueError:
+        integration_uuid = None
+    stored_payload, payload = _payload_for_storage(raw_body)
+    log_values = {"platform": adapter.platform.value, "event_type": "unknown", "payload": stored_payload,
+                  "headers": redact_headers(headers), "ip_address": remote_addr, "request_path": subpath[:500] or None}
+
+    resolved = resolve_integration(integration_uuid) if integration_uuid else None
+    if resolved is None or resolved.platform != adapter.platform.value or not resolved.is_enabled:
+        if resolved is not None:  # a known company: its admins see what was refused and why
+            use_company(resolved.company_id)
+            _store_log(log_values | {"outcome": "UNKNOWN_INTEGRATION", "status_code": 404,
+                                     "is_processed": True, "error_message": "integration disabled or wrong platform",
+                                     "integration_config_id": resolved.id, "company_id": resolved.company_id})
+        else:
+            store_unclaimed_webhook(log_values | {
+                "payload": json.dumps(stored_payload), "headers": json.dumps(log_values["headers"]),
+                "error_message": "no such integration"})
+        db.session.commit()
+        return WebhookResponse(404, NOT_FOUND)
+
+    use_company(resolved.company_id)
+    log = _store_log(log_values | {"integration_config_id": resolved.id, "company_id": resolved.company_id,
+                                   "signature": _signature_of(headers)})
+    db.session.commit()  # the payload is safe before verification or parsing can fail
+
+    integration = db.session.get(IntegrationConfig, resolved.id)
+    try:
+        secret = decrypt_secret(integration.company_id, integration.webhook_secret)
+        if not secret:
+            raise SignatureError("no webhook secret is set for this integration")
+        adapter.verify(headers, raw_body, secret)
+    except (SignatureError, SecretError) as error:
+        return _finish(log, started, "UNAUTHORIZED", 401, {"error": "unauthorized"}, str(error))
+    if payload is None:
+        return _finish(log, started, "INVALID", 400, {"error": "body is not JSON"}, "body is not valid JSON")
+    return process_log(log, integration, adapter, payload, started=started)
+
+
+def _signature_of(headers):
+    for name in SIGNATURE_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value[-500:] if name != "x-careem-api-key" else None
+    return None
+
+
+def _store_log(values):
+    log = WebhookLog(**values)
+    db.session.add(log)
+    db.session.flush()
+    return log
+
+
+def _finish(log, started, outcome, status_code, body, error=None, event=None, order_id=None):
+    """Record the outcome on the log row and commit; returns the answer for the platform."""
+    log.outcome = outcome
+    log.status_code = status_code
+    log.response = body
+    log.error_message = error
+    log.is_processed = outcome in ("PROCESSED", "DUPLICATE", "IGNORED", "INVALID", "UNAUTHORIZED", "DEAD")
+    log.processed_at = datetime.now(timezone.utc)
+    log.latency_ms = _ms_since(started) if started else log.latency_ms
+    if event is not None:
+        log.event_type = event.event_type[:100]
+        log.event_id = (event.event_id or "")[:200] or None
+    if order_id is not None:
+        log.order_id = order_id
+    db.session.commit()
+    return WebhookResponse(status_code, body)
+
+
+def process_log(log, integration, adapter, payload, started=None):
+    """Parse a stored webhook and apply it; safe to run again for the same log (replay, retry)."""
+    company = db.session.get(Company, integration.company_id)
+    context = ParseContext(currency=company.currency, country_code=company.country_code,
+                           path=log.request_path or "")
+    try:
+        event = adapter.parse_webhook(payload, context)
+    except PayloadError as error:
+        return _finish(log, started, "INVALID", error.status_code, {"error": error.message}, error.message)
+    except WebhookError as error:
+        return _finish(log, started, "INVALID", error.status_code, {"error": error.message}, error.message)
+    log_id = log.id
+    try:
+        outcome, order_id, message = _apply_event(event, integration, company, adapter, payload)
+        db.session.flush()
+    except Exception as error:  # any failure: keep the log, retry from it later
+        db.session.rollback()
+        current_app.logger.exception("Webhook %s failed", log_id)
+        return _schedule_retry(db.session.get(WebhookLog, log_id), event, started,
+                               f"{type(error).__name__}: {error}")
+    body = adapter.ack_body(event, order_id)
+    return _finish(log, started, outcome, 200, body, message, event=event, order_id=order_id)
+
+
+def _apply_event(event, integration, company, adapter, payload):
+    """Apply a parsed event; returns (outcome, order_id, message)."""
+    if event.kind == "order":
+        order_id, created = upsert_order(event.order, integration, company, payload)
+        if created:
+            _maybe_auto_accept(order_id, integration, adapter)
+        return ("PROCESSED" if created else "DUPLICATE"), order_id, None
+    if event.kind == "status":
+        return _apply_status_event(event, integration, company, payload)
+    if event.kind == "catalog":
+        status = str(event.details.get("status", "")).lower()
+        integration.last_sync_at = datetime.now(timezone.utc)
+        if status in ("done", "completed"):
+            integration.sync_status = "completed"
+        elif status in ("failed", "done_with_errors"):
+            integration.sync_status = "failed"
+        elif status in ("in_progress",):
+            integration.sync_status = "in_progress"
+        return "PROCESSED", None, None
+    return "IGNORED", None, event.details.get("reason") or f"{event.event_type} needs no action"
+
+
+def _apply_status_event(event, integration, company, payload):
+    update = event.status
+    order_id = db.session.scalar(select(DeliveryOrder.id).where(
+        DeliveryOrder.company_id == integration.company_id, DeliveryOrder.platform == integration.platform,
+        DeliveryOrder.platform_order_id == update.platform_order_id))
+    if order_id is None:
+        if event.order is None:
+            raise LookupError(f"no order {update.platform_order_id} yet; the order event may still be coming")
+        order_id, _ = upsert_order(event.order, integration, company, payload)
+    order = db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update())
+    if not can_move(order.status, update.status):
+        return "DUPLICATE" if order.status == update.status else "IGNORED", order_id, (
+            f"order is already {order.status.value}; {update.status.value} would move it backwards")
+    try:
+        apply_status(order, update.status, source="PLATFORM", reason=update.reason, at=update.occurred_at)
+    except TransitionRefused as error:
+        return "IGNORED", order_id, str(error)
+    return "PROCESSED", order_id, None
+
+
+def _money(value, places):
+    return Decimal(value or 0).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+
+
+def order_row(unified, integration, company, payload=None):
+    """The delivery_orders values of a unified order for this integration."""
+    places = get_currency_precision(company.currency)
+    total = _money(unified.total_amount, places)
+    rate = integration.commission_rate or Decimal(0)
+    return {
+        "company_id": integration.company_id, "integration_config_id": integration.id,
+        "platform": integration.platform, "platform_order_id": unified.platform_order_id[:100],
+        "order_number": (unified.order_number or unified.platform_order_id)[:100],
+        "short_code": unified.short_code, "platform_token": unified.platform_token,
+        "status": OrderStatus.PENDING, "order_type": unified.order_type, "is_test": unified.is_test,
+        "currency": company.currency,
+        "subtotal": _money(unified.subtotal, places), "discount_amount": _money(unified.discount_amount, places),
+        "platform_discount": _money(unified.discount_by_sponsor("PLATFORM"), places),
+        "vendor_discount": _money(unified.discount_by_sponsor("VENDOR"), places),
+        "third_party_discount": _money(unified.discount_by_sponsor("THIRD_PARTY"), places),
+        "delivery_fee": _money(unified.delivery_fee, places), "service_fee": _money(unified.service_fee, places),
+        "tax_amount": _money(unified.tax_amount, places), "tip_amount": _money(unified.tip_amount, places),
+        "total_amount": total, "collect_from_customer": (None if unified.collect_from_customer is None
+                                                         else _money(unified.collect_from_customer, places)),
+        "commission_rate": rate, "commission_amount": _money(total * rate / 100, places),
+        "payment_method": unified.payment_method, "customer_name": (unified.customer_name or None),
+        "customer_phone": unified.customer_phone, "customer_email": unified.customer_email,
+        "delivery_address": unified.delivery_address, "delivery_notes": unified.delivery_notes,
+        "scheduled_delivery_at": unified.scheduled_at, "accept_by": unified.accept_by,
+        "expected_at": unified.expected_at, "placed_at": unified.placed_at,
+        "order_items": [_item_json(item) for item in unified.items],
+        "platform_data": payload,
+    }
+
+
+def _item_json(item):
+    def modifier_json(modifier):
+        return {"name": modifier.name, "quantity": modifier.quantity, "price": str(modifier.price),
+                "platform_id": modifier.platform_id, "local_id": modifier.local_id,
+                "children": [modifier_json(child) for child in modifier.children]}
+    return {"name": item.name, "quantity": item.quantity, "unit_price": str(item.unit_price),
+            "line_total": str(item.line_total), "platform_product_id": item.platform_product_id,
+            "local_product_id": item.local_product_id, "notes": item.notes,
+            "modifiers": [modifier_json(modifier) for modifier in item.modifiers],
+            "discounts": [{"name": d.name, "amount": str(d.amount), "sponsor": d.sponsor} for d in item.discounts]}
+
+
+def upsert_order(unified, integration, company, payload=None):
+    """Insert the order unless it exists; returns (order id, created). Safe under concurrency."""
+    values = order_row(unified, integration, company, payload)
+    statement = (insert(DeliveryOrder).values(**values)
+                 .on_conflict_do_nothing(constraint="uk_platform_order").returning(DeliveryOrder.id))
+    order_id = db.session.scalar(statement)
+    if order_id is not None:
+        db.session.add(OrderStatusHistory(order_id=order_id, company_id=integration.company_id, to_status="PENDING",
+                                          source="PLATFORM", reason="received from the platform"))
+        return order_id, True
+    existing = db.session.scalar(select(DeliveryOrder.id).where(
+        DeliveryOrder.company_id == integration.company_id, DeliveryOrder.platform == integration.platform,
+        DeliveryOrder.platform_order_id == values["platform_order_id"]))
+    return existing, False
+
+
+def _maybe_auto_accept(order_id, integration, adapter):
+    """Accept at once when the integration's auto-accept rule covers this order (never test orders)."""
+    rule = integration.auto_accept or {}
+    if not rule.get("enabled"):
+        return
+    order = db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update())
+    if order.is_test:
+        return
+    if rule.get("max_total") not in (None, "") and order.total_amount > Decimal(str(rule["max_total"])):
+        return
+    from ..integrations.outbound import queue_status_push
+    apply_status(order, OrderStatus.ACCEPTED, source="SYSTEM", reason="auto-accepted")
+    queue_status_push(order, integration, OrderStatus.ACCEPTED,
+                      preparation_minutes=int(rule.get("preparation_minutes") or 15))
+
+
+def retry_delay(retry_count):
+    """Exponential backoff with ±20 % jitter, capped at an hour."""
+    base = current_app.config.get("WEBHOOK_RETRY_BASE_SECONDS", 30)
+    delay = min(base * (2 ** retry_count), 3600)
+    return timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+
+def _schedule_retry(log, event, started, error):
+    log.retry_count = (log.retry_count or 0)
+    if log.retry_count >= log.max_retries:
+        log.next_retry_at = None
+        return _finish(log, started, "DEAD", 202, {"status": "accepted"}, error, event=event)
+    log.next_retry_at = datetime.now(timezone.utc) + retry_delay(log.retry_count)
+    defer("retry_webhook", QUEUE_WEBHOOKS, at=log.next_retry_at, log_id=log.id, company_id=log.company_id)
+    # Stored and queued for retry: the platform need not send it again.
+    return _finish(log, started, "FAILED", 202, {"status": "accepted"}, error, event=event)
+
+
+def retry_webhook(log_id, company_id):
+    """The worker's retry of a failed webhook (idempotent: a processed log is left alone)."""
+    use_company(company_id)
+    log = db.session.get(WebhookLog, log_id)
+    if log is None or log.outcome != "FAILED":
+        return None
+    log.retry_count += 1
+    db.session.commit()  # the attempt counts even if processing fails again
+    return _reprocess(log)
+
+
+def replay_webhook(log_id):
+    """Process a stored webhook again on a person's request; idempotent like the first time."""
+    log = db.session.get(WebhookLog, log_id)
+    if log is None:
+        raise LookupError("no such webhook")
+    if log.outcome in ("UNAUTHORIZED", "UNKNOWN_INTEGRATION"):
+        raise ValueError("This webhook was never authenticated, so it cannot be replayed.")
+    if log.outcome == "DEAD":
+        log.retry_count = 0  # a person gave it another full set of retries
+        db.session.commit()
+    return _reprocess(log)
+
+
+def _reprocess(log):
+    integration = db.session.get(IntegrationConfig, log.integration_config_id) if log.integration_config_id else None
+    if integration is None:
+        return _finish(log, None, "DEAD", 410, {"error": "integration removed"}, "the integration no longer exists")
+    payload = log.payload
+    if isinstance(payload, dict) and "_raw" in payload:
+        try:
+            payload = json.loads(payload["_raw"])
+        except ValueError:
+            return _finish(log, None, "INVALID", 400, {"error": "body is not JSON"}, "body is not valid JSON")
+    return process_log(log, integration, adapter_for(integration.platform), payload)

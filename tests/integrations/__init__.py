@@ -1,0 +1,1 @@
+"""Integrations area: pages, secrets, connection check, tenants, CLI commands."""
