@@ -48,6 +48,8 @@ def log_index():
         with cross_tenant("webhook log, all companies", current_user.id):
             page = db.paginate(log_query(filters, timezone_name), per_page=50, error_out=False)
             names = company_names({entry.company_id for entry in page.items})
+            for entry in page.items:  # keep them readable after the audited access commits
+                db.session.expunge(entry)
         db.session.commit()
     else:
         page = db.paginate(log_query(filters, timezone_name), per_page=50, error_out=False)

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from ..crypto import SecretError, decrypt_secret
@@ -129,6 +129,23 @@ def _store_log(values):
     return log
 
 
+# At most one health write a minute per integration, so busy integrations do not contend on its row.
+_TOUCH_SUCCESS = text("UPDATE integration_configs SET last_success_at = now() WHERE id = :id"
+                      " AND (last_success_at IS NULL OR last_success_at < now() - interval '1 minute')")
+_TOUCH_ERROR = text("UPDATE integration_configs SET last_error_at = now(), last_error = :error WHERE id = :id"
+                    " AND (last_error_at IS NULL OR last_error_at < now() - interval '1 minute')")
+
+
+def _touch_health(log, outcome, error):
+    if log.integration_config_id is None:
+        return
+    if outcome in ("PROCESSED", "DUPLICATE", "IGNORED"):
+        db.session.execute(_TOUCH_SUCCESS, {"id": log.integration_config_id})
+    elif outcome in ("UNAUTHORIZED", "INVALID", "DEAD"):
+        db.session.execute(_TOUCH_ERROR, {"id": log.integration_config_id,
+                                          "error": f"Webhook {outcome.lower()}: {error or ''}"[:1000]})
+
+
 def _finish(log, started, outcome, status_code, body, error=None, event=None, order_id=None):
     """Record the outcome on the log row and commit; returns the answer for the platform."""
     log.outcome = outcome
@@ -143,6 +160,7 @@ def _finish(log, started, outcome, status_code, body, error=None, event=None, or
         log.event_id = (event.event_id or "")[:200] or None
     if order_id is not None:
         log.order_id = order_id
+    _touch_health(log, outcome, error)
     db.session.commit()
     return WebhookResponse(status_code, body)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 NOW = datetime(2025, 5, 1, 8, 30, tzinfo=timezone.utc)
 LONG_SECRET = "s3cret-" + "x" * 64   # HS512 wants a key of at least 64 bytes
 

@@ -1,0 +1,45 @@
+"""Health bookkeeping (last success/error, last sync) is not audited: it is traffic, not a change.
+
+Revision ID: 0003_quiet_health_columns
+Revises: 0002_platform_integrations
+Create Date: 2026-11-25
+"""
+from alembic import op
+
+revision = "0003_quiet_health_columns"
+down_revision = "0002_platform_integrations"
+branch_labels = None
+depends_on = None
+
+AUDIT_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_trigger() RETURNS trigger AS $$
+DECLARE
+  redacted CONSTANT text[] := ARRAY['password', 'api_key', 'api_secret', 'webhook_secret'];
+  volatile CONSTANT text[] := ARRAY[{volatile}];
+  old_row jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) - redacted END;
+  new_row jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) - redacted END;
+  row_data jsonb := coalesce(new_row, old_row);
+BEGIN
+  IF TG_OP = 'UPDATE' AND to_jsonb(OLD) - volatile = to_jsonb(NEW) - volatile THEN
+    RETURN NULL;  -- nothing a person would call a change
+  END IF;
+  INSERT INTO audit_logs (table_name, operation, record_id, old_values, new_values, user_id, company_id)
+  VALUES (
+    TG_TABLE_NAME, TG_OP, (row_data ->> 'id')::uuid, old_row, new_row,
+    nullif(current_setting('app.user_id', true), '')::uuid,
+    CASE WHEN TG_TABLE_NAME = 'companies' THEN (row_data ->> 'id')::uuid
+         ELSE (row_data ->> 'company_id')::uuid END
+  );
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+"""
+QUIET = "'updated_at', 'last_success_at', 'last_error_at', 'last_error', 'last_sync_at', 'last_login_at'"
+
+
+def upgrade():
+    op.execute(AUDIT_FUNCTION.replace("{volatile}", QUIET))
+
+
+def downgrade():
+    op.execute(AUDIT_FUNCTION.replace("{volatile}", "'updated_at'"))
