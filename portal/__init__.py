@@ -89,11 +89,12 @@ def register_blueprints(app):
     from .auth.routes import bp as auth_bp
     from .dashboard.routes import bp as dashboard_bp
     from .health import bp as health_bp
+    from .orders import bp as orders_bp
     from .integrations.routes import bp as integrations_bp
     from .users.routes import bp as users_bp
     from .webhooks.routes import bp as webhooks_bp
 
-    for blueprint in (auth_bp, dashboard_bp, users_bp, integrations_bp, audit_bp, webhooks_bp, admin_bp, health_bp):
+    for blueprint in (auth_bp, dashboard_bp, orders_bp, users_bp, integrations_bp, audit_bp, webhooks_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
 
 
@@ -164,9 +165,13 @@ def register_template_helpers(app):
 
     @app.context_processor
     def inject_navigation():
-        from .navigation import navigation_for
+        from .navigation import current_section, navigation_for
         user = current_user if current_user.is_authenticated else None
-        return {"navigation": navigation_for(user), "current_locale": session.get("locale")}
+        settings = navigation_for(user, "settings")
+        section = current_section(request.endpoint)
+        return {"navigation": navigation_for(user, "main"), "settings_navigation": settings, "section": section,
+                "in_settings": section in {endpoint for endpoint, _ in settings},
+                "current_locale": session.get("locale")}
 
     @app.get("/favicon.ico")
     def favicon():

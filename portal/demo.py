@@ -166,7 +166,8 @@ def _seed_integrations(spec):
             "platform": platform, "is_enabled": True,
             "api_key": encrypt_secret(company_id, f"demo-{platform.lower()}-key"),
             "api_secret": encrypt_secret(company_id, f"demo-{platform.lower()}-secret"),
-            "webhook_secret": encrypt_secret(company_id, f"demo-{platform.lower()}-webhook-secret"),
+            # 64+ bytes: Delivery Hero signs with HS512.
+            "webhook_secret": encrypt_secret(company_id, f"demo-{platform.lower()}-webhook-secret-" + "0" * 48),
             "commission_rate": Decimal("18.00") if platform == "TALABAT" else Decimal("15.00"),
             "sync_status": "completed", "base_url": simulator_base_url(platform), **credentials[platform],
         })

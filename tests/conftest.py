@@ -210,3 +210,6 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+from tests.integration_fixtures import make_integration, webhooks  # noqa: E402,F401  (shared fixtures)

@@ -45,7 +45,12 @@ def queue_call(integration, outbound, action, order=None, user_id=None):
 def queue_status_push(order, integration, status, reason=None, preparation_minutes=None, user_id=None):
     """Tell the platform about an order's new status, if the platform has a call for it."""
     adapter = adapter_for(integration.platform)
-    outbound = adapter.status_request(order, status, reason=reason, preparation_minutes=preparation_minutes)
+    try:
+        outbound = adapter.status_request(order, status, reason=reason, preparation_minutes=preparation_minutes)
+    except ValueError as error:  # e.g. a reason this platform does not know: visible on the order
+        order.last_push_status, order.last_push_error = "FAILED", str(error)[:1000]
+        order.last_pushed_at = datetime.now(timezone.utc)
+        return None
     if outbound is None:
         order.last_push_status, order.last_push_error = "SKIPPED", None
         return None

@@ -422,3 +422,57 @@ def _reason(error):
     if isinstance(error, requests.exceptions.SSLError):
         return _("the TLS certificate could not be verified")
     return type(error).__name__
+
+
+# --- From the order board: pause a platform, auto-accept ----------------------------------------
+
+PAUSE_CHOICES = (15, 30, 60, 120)
+
+
+def pause_store(integration, minutes, user=None):
+    """Stop new orders on a platform for `minutes` (or until resumed when the platform cannot time it).
+
+    The platform is told through the job queue; the board shows the pause until it ends.
+    """
+    from datetime import timedelta
+
+    from .outbound import queue_call
+
+    adapter = adapter_for(integration.platform)
+    if not (adapter.capabilities.timed_pause or adapter.capabilities.store_close):
+        raise IntegrationError(_("%(platform)s cannot be paused from the portal.", platform=adapter.display_name))
+    minutes = int(minutes)
+    if minutes not in PAUSE_CHOICES:
+        raise IntegrationError(_("Choose one of the pause lengths offered."))
+    integration.paused_until = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    outbound = adapter.store_status_request(False, minutes if adapter.capabilities.timed_pause else None,
+                                            reason="TOO_BUSY_KITCHEN" if adapter.platform.value in (
+                                                "TALABAT", "HUNGERSTATION") else None,
+                                            store_id=integration.store_id)
+    if outbound is not None:
+        queue_call(integration, outbound, "STORE_PAUSE", user_id=user.id if user else None)
+    db.session.commit()
+    return integration
+
+
+def resume_store(integration, user=None):
+    """Take new orders again on a platform."""
+    from .outbound import queue_call
+
+    adapter = adapter_for(integration.platform)
+    integration.paused_until = None
+    outbound = adapter.store_status_request(True, store_id=integration.store_id)
+    if outbound is not None:
+        queue_call(integration, outbound, "STORE_RESUME", user_id=user.id if user else None)
+    db.session.commit()
+    return integration
+
+
+def set_auto_accept(integration, enabled):
+    """Turn the integration's auto-accept rule on or off, keeping its other settings."""
+    rule = dict(integration.auto_accept or {})
+    rule["enabled"] = bool(enabled)
+    rule.setdefault("preparation_minutes", 15)
+    integration.auto_accept = rule
+    db.session.commit()
+    return integration

@@ -3,7 +3,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, Computed, DateTime, ForeignKeyConstraint, Numeric, String, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, Computed, DateTime, Integer, ForeignKeyConstraint, Numeric, String, Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -72,6 +72,7 @@ class DeliveryOrder(db.Model):
     last_push_status: Mapped[str | None] = mapped_column(String(12))
     last_push_error: Mapped[str | None] = mapped_column(Text)
     last_pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    preparation_minutes: Mapped[int | None] = mapped_column(Integer)
     company_id: Mapped[uuid.UUID] = company_fk()
     integration_config_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     created_at: Mapped[datetime] = created_at()

@@ -194,6 +194,8 @@ class PlatformAdapter(abc.ABC):
     cancel_reasons: tuple[tuple[str, str], ...] = ()
     # What the integration form asks for: (field, label, required)
     credential_fields: tuple[tuple[str, str, bool], ...] = ()
+    # False when orders name items only by id (Careem): the receiver names them from the catalog.
+    sends_item_names = True
 
     @abc.abstractmethod
     def verify(self, headers, raw_body: bytes, secret: str, now: datetime | None = None) -> None:

@@ -69,6 +69,7 @@ class CareemAdapter(PlatformAdapter):
     capabilities = Capabilities(busy_mode=False, timed_pause=True, store_close=True, item_snooze=True,
                                 prep_time_change=True, mark_prepared=True, picked_up=False,
                                 max_items_per_availability_call=40)
+    sends_item_names = False
     reject_reasons = CANCEL_REASONS
     cancel_reasons = CANCEL_REASONS
     credential_fields = (

@@ -22,7 +22,7 @@ DEFAULT_PORT = int(os.environ.get("SIMULATOR_PORT", "5001"))
 @click.option("--rate", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Orders per minute (on average).")
 @click.option("--count", type=click.IntRange(min=1), help="Stop after this many orders.")
-@click.option("--duration", type=click.FloatRange(min=0), help="Stop after this many seconds.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds.")
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="Serve the platforms' endpoints the portal calls (and the page showing both directions).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the endpoints listen on.")

@@ -24,7 +24,8 @@ from sqlalchemy.dialects.postgresql import insert
 from ..crypto import SecretError, decrypt_secret
 from ..extensions import db
 from ..jobs import QUEUE_WEBHOOKS, defer
-from ..models import Company, DeliveryOrder, IntegrationConfig, OrderStatus, OrderStatusHistory, WebhookLog
+from ..models import (Company, DeliveryOrder, IntegrationConfig, OrderStatus, OrderStatusHistory, Product,
+                      WebhookLog)
 from ..orders.lifecycle import TransitionRefused, apply_status, can_move
 from ..platforms import adapter_for
 from ..platforms.base import ParseContext, PayloadError, SignatureError, WebhookError
@@ -261,9 +262,28 @@ def order_row(unified, integration, company, payload=None):
         "delivery_address": unified.delivery_address, "delivery_notes": unified.delivery_notes,
         "scheduled_delivery_at": unified.scheduled_at, "accept_by": unified.accept_by,
         "expected_at": unified.expected_at, "placed_at": unified.placed_at,
-        "order_items": [_item_json(item) for item in unified.items],
+        "order_items": _named_items(unified.items, integration),
         "platform_data": payload,
     }
+
+
+def _named_items(items, integration):
+    """Items as stored, with the catalog's English and Arabic names (one query per order)."""
+    rows = [_item_json(item) for item in items]
+    local_ids = {row["local_product_id"] for row in rows if row["local_product_id"]}
+    if not local_ids:
+        return rows
+    names = {product_id: (name, name_ar) for product_id, name, name_ar in db.session.execute(
+        select(Product.local_product_id, Product.name, Product.name_ar).where(
+            Product.company_id == integration.company_id, Product.local_product_id.in_(local_ids)))}
+    renames = not adapter_for(integration.platform).sends_item_names
+    for row in rows:
+        name, name_ar = names.get(row["local_product_id"], (None, None))
+        if name and (renames or not row["name"]):
+            row["name"] = name
+        if name_ar:
+            row["name_ar"] = name_ar
+    return rows
 
 
 def _item_json(item):

@@ -40,3 +40,13 @@ document.addEventListener("click", async (event) => {
     setTimeout(() => { button.textContent = label; }, 2000);
   }
 });
+
+// The Settings menu closes when you click elsewhere or press Escape.
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.nav-menu[open]").forEach((menu) => {
+    if (!menu.contains(event.target)) menu.open = false;
+  });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") document.querySelectorAll("details.nav-menu[open]").forEach((menu) => { menu.open = false; });
+});

@@ -6,7 +6,7 @@ import pytest
 from portal.extensions import db
 from portal.models import MenuMapping, Product
 from portal.tenancy import tenant
-from tests.webhooks.conftest import make_integration  # noqa: F401  (the fixture, shared)
+
 
 MENU = [("P001", "Classic Beef Burger", "برجر لحم كلاسيك", "Burgers", "28.00"),
         ("P002", "Chicken Shawarma Wrap", "شاورما دجاج", "Shawarma", "14.00"),

@@ -4,7 +4,7 @@ import uuid
 import psycopg
 import pytest
 
-from tests.webhooks.conftest import load_payload
+from tests.integration_fixtures import load_payload
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import jwt
 import psycopg
 import pytest
 
-from tests.webhooks.conftest import load_payload
+from tests.integration_fixtures import load_payload
 
 
 def _rows(conninfo, sql, params=()):
@@ -141,7 +141,7 @@ def test_unknown_platform_is_404(webhooks, client):
 
 
 def test_duplicate_delivery_ten_times_five_at_once_makes_one_order(app, make_integration, alpha, owner_conninfo):
-    from tests.webhooks.conftest import WebhookSender
+    from tests.integration_fixtures import WebhookSender
 
     integration_id = make_integration(alpha, "TALABAT")
     body = load_payload("talabat-order-example.json")
@@ -188,3 +188,21 @@ def test_delivery_hero_test_orders_are_stored_but_marked(webhooks, make_integrat
     body = load_payload("talabat-order-example.json") | {"test": True}
     assert webhooks.send("TALABAT", integration_id, body, path="order/vendor-1").status_code == 200
     assert _rows(owner_conninfo, "SELECT is_test FROM delivery_orders") == [(True,)]
+
+
+def test_careem_items_are_named_from_the_catalog(app, webhooks, make_integration, alpha, owner_conninfo):
+    from portal.extensions import db
+    from portal.models import Product
+    from portal.tenancy import tenant
+
+    integration_id = make_integration(alpha, "CAREEM")
+    created = load_payload("careem-order-created-example.json")
+    local_id = created["details"]["items"][0]["id"]
+    with app.app_context(), tenant(alpha.id):
+        db.session.add(Product(company_id=alpha.id, local_product_id=local_id, name="Chicken Kabsa",
+                               name_ar="كبسة دجاج", price=Decimal("11")))
+        db.session.commit()
+    assert webhooks.send("CAREEM", integration_id, created).status_code == 200
+    (items,), = _rows(owner_conninfo, "SELECT order_items FROM delivery_orders")
+    assert items[0]["name"] == "Chicken Kabsa" and items[0]["name_ar"] == "كبسة دجاج"
+    assert items[1]["name"].startswith("Item ")  # not in the catalog: the platform's id stays visible

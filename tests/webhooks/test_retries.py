@@ -12,7 +12,7 @@ from portal.jobs import run_worker
 from portal.models import WebhookLog
 from portal.tenancy import tenant
 from portal.webhooks import services
-from tests.webhooks.conftest import load_payload
+from tests.integration_fixtures import load_payload
 
 
 def _rows(conninfo, sql, params=()):

@@ -1,4 +1,4 @@
-"""Fixtures for webhook tests: enabled integrations with known secrets, and signed requests."""
+"""Fixtures for platform traffic: enabled integrations with known secrets, and signed webhooks."""
 import json
 from pathlib import Path
 

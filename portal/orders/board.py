@@ -1,0 +1,151 @@
+"""The live order board and the staff actions on orders.
+
+The board polls GET /board/lanes with the version it shows; an unchanged board answers 204 with
+no body, a changed one answers the lanes. Polling survives network blips and server restarts,
+and re-rendering whole lanes can never duplicate a card.
+"""
+import uuid
+
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.decorators import roles_required
+from ..auth.forms import EmptyForm
+from ..dashboard.services import start_of_day
+from ..extensions import db
+from ..integrations.services import PAUSE_CHOICES, IntegrationError, pause_store, resume_store, set_auto_accept
+from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRole
+from ..platforms import adapter_for
+from . import bp
+from .services import ACTIONS, LANES, NEXT_ACTION, ActionRefused, available_actions, board_orders, board_version, \
+    perform, reasons_for
+
+
+def _filters():
+    platform = request.values.get("platform", "")
+    return {"platform": platform if platform in DeliveryPlatform.__members__ else "",
+            "q": (request.values.get("q") or "").strip()[:60]}
+
+
+def _integrations():
+    return db.session.scalars(db.select(IntegrationConfig).where(IntegrationConfig.is_enabled.is_(True))
+                              .order_by(IntegrationConfig.platform)).all()
+
+
+def _board_context():
+    filters = _filters()
+    lanes = board_orders(g.company.id, start_of_day(g.company.timezone),
+                         platform=filters["platform"] or None, search=filters["q"] or None)
+    return {"lanes": lanes, "lane_titles": LANES, "filters": filters, "version": board_version(g.company.id),
+            "integrations": _integrations(), "adapter_for": adapter_for, "actions": ACTIONS,
+            "available_actions": available_actions, "next_action": NEXT_ACTION, "reasons_for": reasons_for,
+            "pause_choices": PAUSE_CHOICES, "form": EmptyForm(),
+            "platform_reasons": {platform.value: list(adapter_for(platform).reject_reasons)
+                                 for platform in DeliveryPlatform}}
+
+
+@bp.get("/board")
+@roles_required(UserRole.USER)
+def board():
+    """The order board staff keep open all day."""
+    return render_template("orders/board.html", **_board_context())
+
+
+@bp.get("/board/lanes")
+@roles_required(UserRole.USER)
+def lanes():
+    """The lanes, or 204 with no body when nothing changed since the version the board shows."""
+    if request.args.get("since") == board_version(g.company.id) and request.args.get("force") != "1":
+        response = make_response("", 204)
+    else:
+        response = make_response(render_template("orders/_lanes.html", **_board_context()))
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")
+    return response
+
+
+def _order_or_404(order_id):
+    try:
+        order = db.session.get(DeliveryOrder, uuid.UUID(order_id))
+    except ValueError:
+        abort(404)
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.post("/orders/<order_id>/actions/<action>")
+@roles_required(UserRole.USER)
+def act(order_id, action):
+    """Accept, reject, advance or cancel an order (from the board or the order's page)."""
+    order = _order_or_404(order_id)
+    if action not in ACTIONS:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        perform(order.id, action, current_user, reason=request.form.get("reason") or None,
+                preparation_minutes=request.form.get("preparation_minutes") or None)
+    except ActionRefused as error:
+        db.session.rollback()
+        return _answer(str(error), "error")
+    return _answer(_("Order #%(number)s: %(action)s.", number=order.order_number,
+                     action=str(ACTIONS[action].label).lower()), "success")
+
+
+def _answer(message, category):
+    """From the board (htmx): fresh lanes plus a message; elsewhere: back where the person was."""
+    if request.headers.get("HX-Request"):
+        response = make_response(render_template("orders/_lanes.html", **_board_context(),
+                                                 message=message, message_category=category))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    flash(message, category)
+    target = request.form.get("next") or ""
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("orders.board"))
+
+
+def _integration_or_404(integration_id):
+    try:
+        integration = db.session.get(IntegrationConfig, uuid.UUID(integration_id))
+    except ValueError:
+        abort(404)
+    if integration is None:
+        abort(404)
+    return integration
+
+
+@bp.post("/board/integrations/<integration_id>/pause")
+@roles_required(UserRole.USER)
+def pause(integration_id):
+    """Pause new orders on a platform for a while, or resume them."""
+    integration = _integration_or_404(integration_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("minutes") == "resume":
+            resume_store(integration, current_user)
+            message = _("%(platform)s: taking orders again.", platform=adapter_for(integration.platform).display_name)
+        else:
+            pause_store(integration, request.form.get("minutes", ""), current_user)
+            message = _("%(platform)s: paused for %(minutes)s minutes.",
+                        platform=adapter_for(integration.platform).display_name, minutes=request.form.get("minutes"))
+    except (IntegrationError, ValueError) as error:
+        db.session.rollback()
+        return _answer(str(error) or _("Choose one of the pause lengths offered."), "error")
+    return _answer(message, "success")
+
+
+@bp.post("/board/integrations/<integration_id>/auto-accept")
+@roles_required(UserRole.MANAGER)
+def auto_accept(integration_id):
+    """Turn a platform's auto-accept on or off from the board."""
+    integration = _integration_or_404(integration_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    enabled = request.form.get("enabled") == "1"
+    set_auto_accept(integration, enabled)
+    name = adapter_for(integration.platform).display_name
+    return _answer(_("%(platform)s: new orders are accepted automatically.", platform=name) if enabled
+                   else _("%(platform)s: new orders wait for someone to accept them.", platform=name), "success")

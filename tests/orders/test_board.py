@@ -1,0 +1,126 @@
+"""The live board: lanes, cheap unchanged polls, actions from the board, tenant isolation."""
+import psycopg
+import pytest
+
+from tests.orders.helpers import add_order
+
+
+@pytest.fixture
+def kitchen(make_company, make_integration):
+    company = make_company("Kabsa House")
+    return company, make_integration(company, "CAREEM")
+
+
+def _version(page):
+    return page.split('data-version="')[1].split('"')[0]
+
+
+def test_board_shows_open_orders_in_their_lanes(app, auth, client, kitchen):
+    company, integration = kitchen
+    add_order(app, company, integration, status="PENDING", order_number="NEW1")
+    add_order(app, company, integration, status="IN_PREPARATION", order_number="PREP1")
+    add_order(app, company, integration, status="DELIVERED", order_number="DONE1")
+    add_order(app, company, integration, status="PENDING", order_number="TEST1", is_test=True)
+    auth.login(company.email("USER"))
+    page = client.get("/board").get_data(as_text=True)
+    new_lane = page.split('class="lane lane-new"')[1].split("</section>")[0]
+    preparing = page.split('class="lane lane-preparing"')[1].split("</section>")[0]
+    assert "#NEW1" in new_lane and "#PREP1" in preparing
+    assert "#DONE1" in page.split('id="lane-done"')[1]
+    assert "TEST1" not in page  # test orders never reach the kitchen
+    assert "No onions" in page and "Extra sauce" in page and "Noura" in page and "Al-Harbi" not in page
+
+
+def test_an_unchanged_board_answers_204_with_no_body(app, auth, client, kitchen):
+    company, integration = kitchen
+    add_order(app, company, integration)
+    auth.login(company.email("USER"))
+    version = _version(client.get("/board").get_data(as_text=True))
+    unchanged = client.get(f"/board/lanes?since={version}", headers={"HX-Request": "true"})
+    assert unchanged.status_code == 204 and unchanged.data == b""
+    add_order(app, company, integration, order_number="LATE1")
+    changed = client.get(f"/board/lanes?since={version}", headers={"HX-Request": "true"})
+    assert changed.status_code == 200 and "#LATE1" in changed.get_data(as_text=True)
+    assert _version(changed.get_data(as_text=True)) != version
+
+
+def test_accepting_from_the_board_moves_the_card(app, auth, client, kitchen, owner_conninfo):
+    company, integration = kitchen
+    order_id = add_order(app, company, integration, order_number="MOVE1")
+    auth.login(company.email("USER"))
+    response = auth.post(f"/orders/{order_id}/actions/accept", {"preparation_minutes": "20"}, page="/board",
+                         headers={"HX-Request": "true"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "#MOVE1" in page.split('class="lane lane-preparing"')[1].split("</section>")[0]
+    with psycopg.connect(owner_conninfo) as connection:
+        assert connection.execute("SELECT status FROM delivery_orders").fetchone() == ("ACCEPTED",)
+
+
+def test_a_refused_action_says_why_and_changes_nothing(app, auth, client, kitchen):
+    company, integration = kitchen
+    order_id = add_order(app, company, integration, status="DELIVERED")
+    auth.login(company.email("USER"))
+    response = auth.post(f"/orders/{order_id}/actions/accept", page="/board", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "cannot be changed" in response.get_data(as_text=True)
+    response = auth.post(f"/orders/{order_id}/actions/launch", page="/board")
+    assert response.status_code == 404
+
+
+def test_without_javascript_actions_redirect_back_with_a_message(app, auth, client, kitchen):
+    company, integration = kitchen
+    order_id = add_order(app, company, integration)
+    auth.login(company.email("USER"))
+    response = auth.post(f"/orders/{order_id}/actions/reject", {"reason": "TOO_BUSY"}, page="/board",
+                         follow_redirects=True)
+    assert "rejected" in response.get_data(as_text=True).lower() or "reject" in response.get_data(as_text=True)
+
+
+def test_pause_a_platform_from_the_board(app, auth, client, kitchen, owner_conninfo):
+    company, integration = kitchen
+    auth.login(company.email("USER"))
+    response = auth.post(f"/board/integrations/{integration}/pause", {"minutes": "30"}, page="/board",
+                         headers={"HX-Request": "true"})
+    assert "paused" in response.get_data(as_text=True)
+    with psycopg.connect(owner_conninfo) as connection:
+        assert connection.execute("SELECT paused_until > now() FROM integration_configs").fetchone() == (True,)
+        assert connection.execute("SELECT action FROM platform_calls").fetchall() == [("STORE_PAUSE",)]
+    bad = auth.post(f"/board/integrations/{integration}/pause", {"minutes": "7"}, page="/board",
+                    headers={"HX-Request": "true"})
+    assert "pause lengths" in bad.get_data(as_text=True)
+    auth.post(f"/board/integrations/{integration}/pause", {"minutes": "resume"}, page="/board")
+    with psycopg.connect(owner_conninfo) as connection:
+        assert connection.execute("SELECT paused_until FROM integration_configs").fetchone() == (None,)
+
+
+def test_staff_cannot_switch_auto_accept_but_managers_can(app, auth, client, kitchen, owner_conninfo):
+    company, integration = kitchen
+    auth.login(company.email("USER"))
+    assert auth.post(f"/board/integrations/{integration}/auto-accept", {"enabled": "1"},
+                     page="/board").status_code == 403
+    auth.logout()
+    auth.login(company.email("MANAGER"))
+    auth.post(f"/board/integrations/{integration}/auto-accept", {"enabled": "1"}, page="/board")
+    with psycopg.connect(owner_conninfo) as connection:
+        assert connection.execute("SELECT auto_accept ->> 'enabled' FROM integration_configs").fetchone() == ("true",)
+
+
+def test_the_board_never_shows_or_changes_another_companys_orders(app, auth, client, make_company,
+                                                                   make_integration, owner_conninfo):
+    alpha, beta = make_company("Alpha Kitchen"), make_company("Beta Grill")
+    alpha_integration, beta_integration = make_integration(alpha, "CAREEM"), make_integration(beta, "CAREEM")
+    add_order(app, alpha, alpha_integration, order_number="ALPHA1")
+    beta_order = add_order(app, beta, beta_integration, order_number="BETA1")
+    auth.login(alpha.email("COMPANY_ADMIN"))
+    assert "BETA1" not in client.get("/board").get_data(as_text=True)
+    assert "BETA1" not in client.get("/board/lanes?since=x&q=BETA").get_data(as_text=True)
+    assert auth.post(f"/orders/{beta_order}/actions/accept", page="/board").status_code == 404
+    assert auth.post(f"/board/integrations/{beta_integration}/pause", {"minutes": "30"},
+                     page="/board").status_code == 404
+    with psycopg.connect(owner_conninfo) as connection:
+        assert connection.execute("SELECT status FROM delivery_orders WHERE order_number = 'BETA1'").fetchone() \
+            == ("PENDING",)
+    # Beta's changes do not wake Alpha's board.
+    version = _version(client.get("/board").get_data(as_text=True))
+    add_order(app, beta, beta_integration, order_number="BETA2")
+    assert client.get(f"/board/lanes?since={version}").status_code == 204
