@@ -465,8 +465,9 @@ def table_counts(conninfo):
 
 
 def load_targets(url, with_counts=True):
-    """Every enabled bench integration as a simulator Target (webhook secret decrypted with BENCH_KEY),
-    and the number of orders each already has (a weight for picking where to send)."""
+    """Every enabled bench integration as a simulator Target (webhook secret decrypted with BENCH_KEY;
+    `company_id` and `commission` added), and the number of orders each already has (a weight for
+    picking where to send)."""
     from portal.crypto import SecretError, decrypt_secret
     from portal.demo import MENU
     from portal.extensions import db
@@ -474,7 +475,7 @@ def load_targets(url, with_counts=True):
     with psycopg.connect(libpq(url)) as connection:
         rows = connection.execute(
             "SELECT i.id, i.company_id, i.platform::text, i.webhook_secret, i.store_id, i.merchant_id,"
-            " c.currency, c.country_code, c.name FROM integration_configs i JOIN companies c ON c.id = i.company_id"
+            " c.currency, c.country_code, c.name, i.commission_rate FROM integration_configs i JOIN companies c ON c.id = i.company_id"
             " WHERE i.is_enabled AND c.name LIKE %s ORDER BY c.name", (BENCH_NAME + " %",)).fetchall()
         weights = {}
         if with_counts:
@@ -483,7 +484,7 @@ def load_targets(url, with_counts=True):
     app = bench_app(url)
     targets, counts = [], []
     with app.app_context():
-        for integration_id, company_id, platform, sealed, store_id, merchant_id, currency, country, name in rows:
+        for integration_id, company_id, platform, sealed, store_id, merchant_id, currency, country, name, rate_ in rows:
             try:
                 secret = decrypt_secret(company_id, sealed)
             except SecretError as error:
@@ -495,9 +496,11 @@ def load_targets(url, with_counts=True):
                              price=(Decimal(price) * rate).quantize(q),
                              platform_product_id=f"{platform[:3]}-P{position:03d}")
                     for position, (category, item_name, name_ar, price) in enumerate(MENU, start=1)]
-            targets.append(Target(platform=platform, integration_id=str(integration_id), secret=secret, menu=menu,
-                                  store_id=store_id, merchant_id=merchant_id, currency=currency,
-                                  country_code=country, company_name=name))
+            target = Target(platform=platform, integration_id=str(integration_id), secret=secret, menu=menu,
+                            store_id=store_id, merchant_id=merchant_id, currency=currency,
+                            country_code=country, company_name=name)
+            target.company_id, target.commission = str(company_id), rate_   # for benchmarks writing rows directly
+            targets.append(target)
             counts.append(weights.get(integration_id, 0))
         db.engine.dispose()
     return targets, counts

@@ -20,7 +20,7 @@ from babel.numbers import get_currency_precision
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, literal, or_, select, tuple_
+from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import defer
 
 from ..extensions import db
@@ -48,6 +48,7 @@ PAYMENT_LABELS = {"CARD": _l("Card"), "CASH": _l("Cash"), "APPLE_PAY": "Apple Pa
 _NUMERALS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
 _PREFIX_TERM = re.compile(r"^[\w+\-]+$")
 _PHONE_LIKE = re.compile(r"^\+?\d{4,15}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -84,7 +85,10 @@ class OrderFilters:
 
 
 def _parse_date(value):
-    return datetime.strptime(value.translate(_NUMERALS).strip(), "%Y-%m-%d").date()
+    day = datetime.strptime(value.translate(_NUMERALS).strip(), "%Y-%m-%d").date()
+    if not 2000 <= day.year <= 2100:  # far-off years overflow once shifted to UTC, and hold no orders
+        raise ValueError(value)
+    return day
 
 
 def _parse_amount(value):
@@ -96,7 +100,7 @@ def _parse_amount(value):
 
 def parse_filters(args):
     """The filters a request asked for; anything unreadable is dropped with a note for the page."""
-    filters = OrderFilters(q=" ".join((args.get("q") or "").split())[:100],
+    filters = OrderFilters(q=" ".join(_CONTROL.sub(" ", args.get("q") or "").split())[:100],
                            show_test=args.get("test") in ("1", "on", "true"))
     platform = args.get("platform") or ""
     filters.platform = platform if platform in DeliveryPlatform.__members__ else ""
@@ -225,7 +229,7 @@ def decode_cursor(token, sort):
             if not value.is_finite():
                 return None
         return value, uuid.UUID(order_id)
-    except (ValueError, TypeError, binascii.Error, InvalidOperation, json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, TypeError, AttributeError, binascii.Error, InvalidOperation, UnicodeDecodeError):
         return None
 
 
@@ -350,8 +354,7 @@ def order_timeline(order):
         if user_first is not None:
             who = f"{user_first} {user_last}".strip()
         else:
-            who = sources.get(change.source, _("Someone no longer here") if change.user_id or change.source == "USER"
-                              else change.source)
+            who = sources.get(change.source, _("Staff"))  # a staff change whose user is gone
         entries.append(TimelineEntry(change.created_at, "status", change.from_status, change.to_status, who,
                                      change.reason))
     entries.extend(TimelineEntry(call.created_at, "call", call=call) for call in calls)

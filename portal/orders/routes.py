@@ -3,7 +3,7 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, g, make_response, render_template, request, stream_with_context
+from flask import abort, g, make_response, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale
 
 from ..auth.decorators import roles_required
@@ -43,10 +43,13 @@ def index():
     filters = parse_filters(request.args)
     page = orders_page(g.company, filters, after=request.args.get("after"), before=request.args.get("before"))
     any_orders = bool(page.orders) or has_any_orders(g.company, filters.show_test)
-    return page_or_fragment("orders/index.html", "orders/_results.html", page=page, filters=filters,
-                            any_orders=any_orders, sorts=SORTS, platforms=list(DeliveryPlatform),
-                            statuses=list(OrderStatus), push_labels=PUSH_LABELS, items_count=items_count,
-                            first_name=first_name)
+    response = page_or_fragment("orders/index.html", "orders/_results.html", page=page, filters=filters,
+                                any_orders=any_orders, sorts=SORTS, platforms=list(DeliveryPlatform),
+                                statuses=list(OrderStatus), push_labels=PUSH_LABELS, items_count=items_count,
+                                first_name=first_name)
+    if request.htmx:  # the address bar shows the search as a clean, shareable link
+        response.headers["HX-Push-Url"] = url_for("orders.index", **filters.args())
+    return response
 
 
 @bp.get("/orders/export.csv")
@@ -56,8 +59,7 @@ def export():
     filters = parse_filters(request.args)
     today = datetime.now(tz=ZoneInfo(g.company.timezone)).date()
     response = make_response(stream_with_context(export_csv(g.company, filters)))
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
+    response.content_type = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(filters, today)}"'
     response.headers["Cache-Control"] = "no-store"
     return response

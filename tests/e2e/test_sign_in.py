@@ -59,7 +59,9 @@ def test_wrong_password_shows_the_error_next_to_the_field(page, company_admin):
 def test_company_admin_adds_a_user(page, company_admin, sign_in, artifacts_dir):
     sign_in(company_admin.email, company_admin.password)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_text("Settings").click()  # company settings sit in one menu
+    navigation.get_by_role("link", name="Users").click()
     page.wait_for_url(re.compile(r".*/users/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Users")
 
