@@ -72,8 +72,25 @@ def make_webhook(factory, target, tag, seq):
 
 # =========================================================================== CPU accounting (/proc)
 
+def _postgres_database(pid):
+    """The database a PostgreSQL backend serves, from its process title; "" for a background process."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            title = handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+    # "postgres: 15/main: portal_app portal_bench 127.0.0.1(40000) idle" / "…: autovacuum worker portal_bench"
+    words = title.split()
+    for index, word in enumerate(words):
+        if index and word.startswith(("127.", "[local]", "::1", "localhost")):
+            return words[index - 1]
+    if "autovacuum worker" in title:
+        return words[-1]
+    return ""
+
+
 def cpu_snapshot():
-    """{pid: (comm, ppid, cpu ticks)} of every process, and the machine's busy and total ticks."""
+    """{pid: (comm, ppid, cpu ticks, database)} of every process, and the machine's busy and total ticks."""
     processes = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -85,22 +102,24 @@ def cpu_snapshot():
             continue
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        processes[int(entry)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]))
+        database = _postgres_database(entry) if comm == "postgres" else None
+        processes[int(entry)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]), database)
     with open("/proc/stat") as handle:
         values = [int(value) for value in handle.readline().split()[1:]]
     idle = values[3] + values[4]
     return {"processes": processes, "busy": sum(values) - idle, "total": sum(values), "time": time.monotonic()}
 
 
-def cpu_usage(before, after, gunicorn_pid, driver_pid):
-    """Cores used between two snapshots by gunicorn (master + workers), postgres, the driver, the rest."""
+def cpu_usage(before, after, gunicorn_pid, driver_pid, database):
+    """Cores used between two snapshots by gunicorn (master + workers), PostgreSQL (the bench database's
+    backends and the server's background processes), the driver, and everything else."""
     seconds = after["time"] - before["time"]
     groups = {"gunicorn": 0, "postgres": 0, "driver": 0}
-    for pid, (comm, ppid, ticks) in after["processes"].items():
-        spent = ticks - before["processes"].get(pid, (comm, ppid, 0))[2]
+    for pid, (comm, ppid, ticks, db_name) in after["processes"].items():
+        spent = ticks - before["processes"].get(pid, (comm, ppid, 0, None))[2]
         if pid == gunicorn_pid or ppid == gunicorn_pid:
             groups["gunicorn"] += spent
-        elif comm == "postgres" or comm.startswith("postgres"):
+        elif comm == "postgres" and db_name in ("", database):
             groups["postgres"] += spent
         elif pid == driver_pid:
             groups["driver"] += spent
@@ -108,6 +127,7 @@ def cpu_usage(before, after, gunicorn_pid, driver_pid):
     total_ticks = after["total"] - before["total"]
     cores = os.cpu_count() or 1
     usage["machine"] = (after["busy"] - before["busy"]) / total_ticks * cores if total_ticks else 0.0
+    usage["other"] = max(0.0, usage["machine"] - usage["gunicorn"] - usage["postgres"] - usage["driver"])
     usage["cores"] = cores
     return usage
 
@@ -201,7 +221,8 @@ def drive(config, results):
         after = cpu_snapshot()
         phases[name] = {"records": list(records), "elapsed": elapsed, "wall_start": wall_start,
                         "wall_end": time.time(),
-                        "cpu": cpu_usage(before, after, config["gunicorn_pid"], os.getpid()), **meta}
+                        "cpu": cpu_usage(before, after, config["gunicorn_pid"], os.getpid(), config["database"]),
+                        **meta}
 
     # Open loop: request i is due at base + i / rate, whatever happened to the ones before it.
     rate = config["rate"]
@@ -255,6 +276,15 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def _stop_with_parent():
+    """In the child before exec: get SIGTERM when the bench dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class Gunicorn:
     """The portal under gunicorn in its own process group; stopped (and killed if need be) on exit."""
 
@@ -270,7 +300,8 @@ class Gunicorn:
         command.append("wsgi:app")
         self.command = command
         self.process = subprocess.Popen(command, cwd=ROOT, env=common.app_environment(url), stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=_stop_with_parent)
 
     @property
     def pid(self):
@@ -515,8 +546,11 @@ def server_latency(url, start, end):
 
 
 def cpu_line(cpu):
-    return (f"CPU (cores of {cpu['cores']}): gunicorn {cpu['gunicorn']:.2f}, postgres {cpu['postgres']:.2f}, "
-            f"driver {cpu['driver']:.2f}, whole machine {cpu['machine']:.2f}")
+    line = (f"CPU (cores of {cpu['cores']}): gunicorn {cpu['gunicorn']:.2f}, postgres {cpu['postgres']:.2f}, "
+            f"driver {cpu['driver']:.2f}, anything else {cpu['other']:.2f}; machine {cpu['machine']:.2f}")
+    if cpu["other"] > 0.15:
+        line += "\n  WARNING: other processes used the machine during this phase; its figures are disturbed"
+    return line
 
 
 def verdict(ok):
@@ -545,7 +579,8 @@ def parse_args(argv=None):
     parser.add_argument("--drop", action="store_true", help="drop the bench database and exit")
     parser.add_argument("--database", default=common.BENCH_DB, help=f"bench database name (default {common.BENCH_DB})")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the data and the payloads")
-    parser.add_argument("--json", dest="json_path", help="also write the figures to this JSON file")
+    parser.add_argument("--json", dest="json_path",
+                        help="also write the figures (and the open loop's per-request timings) to this JSON file")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0 or args.workers < 1 or args.companies < 1 or args.orders < 0:
         parser.error("rate, duration, workers and companies must be positive")
@@ -604,7 +639,8 @@ def main(argv=None):
                   "saturation_seconds": args.saturation_seconds,
                   # Enough for 1,000 acks/s; if the pool runs out the phase ends early and says so.
                   "saturation_pool": int(min(40_000, max(2_000, 1_000 * args.saturation_seconds))),
-                  "pause": 2.0, "seed": args.seed + tag, "tag": tag, "gunicorn_pid": server.pid}
+                  "pause": 2.0, "seed": args.seed + tag, "tag": tag, "gunicorn_pid": server.pid,
+                  "database": args.database}
         say(f"Driving: warm-up {WARMUP_REQUESTS}, open loop {args.rate:g}/s × {args.duration:g} s "
             f"({open_requests:,} webhooks, {args.senders} sender threads), then saturation with "
             f"{args.concurrency} senders × {args.saturation_seconds:g} s; {len(targets):,} integrations.")
@@ -726,6 +762,8 @@ def main(argv=None):
         "open": {"rate": args.rate, "duration": args.duration, "sent": len(open_records), "achieved": achieved,
                  "p50_ms": percentile(latency, 0.5), "p95_ms": p95, "p99_ms": percentile(latency, 0.99),
                  "errors": open_errors, "cpu": open_phase["cpu"],
+                 "records": [[round(value, 4) if isinstance(value, float) else value for value in record[:5]]
+                             for record in open_records],
                  "server_p50_ms": server_open[0], "server_p95_ms": server_open[1]},
         "saturation": {"concurrency": args.concurrency, "seconds": window, "acks_per_s": throughput,
                        "p50_ms": percentile(saturation_latency, 0.5), "p95_ms": percentile(saturation_latency, 0.95),

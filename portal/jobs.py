@@ -4,12 +4,14 @@ Jobs are enqueued with `defer` inside the application's own database transaction
 exactly when the change that caused it commits. `flask --app wsgi worker` runs them; each task
 pushes a Flask app context and sets its company's tenant like any request.
 """
+import asyncio
 import json
 import logging
+import threading
 import uuid
 from contextlib import contextmanager
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from procrastinate import App, PsycopgConnector
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -81,10 +83,18 @@ def run_worker(app, concurrency=4, wait=True):
     """Run the worker until stopped (or, with wait=False, until the due jobs are done)."""
     global _flask_app
     _flask_app = app
-    with job_app.replace_connector(PsycopgConnector(conninfo=worker_conninfo(app))):
-        job_app.run_worker(queues=[QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS], concurrency=concurrency, wait=wait,
-                           install_signal_handlers=wait)
 
+    def work():
+        with job_app.replace_connector(PsycopgConnector(conninfo=worker_conninfo(app))):
+            job_app.run_worker(queues=[QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS], concurrency=concurrency, wait=wait,
+                               install_signal_handlers=wait)
 
-def current_flask_app():
-    return current_app._get_current_object() if has_app_context() else _flask_app
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        work()
+    else:  # called from code that runs an event loop (e.g. a browser driver): give the worker its own thread
+        thread = threading.Thread(target=work, name="procrastinate-worker")
+        thread.start()
+        thread.join()
+

@@ -10,7 +10,7 @@ from portal.models import IntegrationConfig
 from portal.platforms import adapter_for
 from portal.tenancy import tenant
 
-PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
+PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "payloads"
 CREDENTIALS = {
     "TALABAT": {"api_key": "dh-user", "merchant_id": "chain-1", "store_id": "vendor-1"},
     "HUNGERSTATION": {"api_key": "dh-user", "merchant_id": "chain-1", "store_id": "vendor-1"},

@@ -7,7 +7,6 @@ from flask import abort, g, make_response, render_template, request, stream_with
 from flask_babel import get_locale
 
 from ..auth.decorators import roles_required
-from ..auth.forms import EmptyForm
 from ..models import DeliveryPlatform, OrderStatus, UserRole
 from . import bp
 from .queries import (ORDER_TYPE_LABELS, PUSH_LABELS, SORTS, export_csv, export_filename, first_name, get_order,
@@ -72,7 +71,7 @@ def show(order_id):
     order = _order_or_404(order_id)
     actions = [ACTIONS[name] for name in available_actions(order)]
     return render_template(
-        "orders/show.html", order=order, actions=actions, form=EmptyForm(), timeline=order_timeline(order),
+        "orders/show.html", order=order, actions=actions, timeline=order_timeline(order),
         reasons={action.name: reasons_for(order, action.name) for action in actions if action.needs_reason},
         default_preparation_minutes=DEFAULT_PREPARATION_MINUTES, money=money_breakdown(order),
         push_labels=PUSH_LABELS, order_type_labels=ORDER_TYPE_LABELS, item_name=item_name, locale=get_locale(),
