@@ -4,8 +4,6 @@ The board polls GET /board/lanes with the version it shows; an unchanged board a
 no body, a changed one answers the lanes. Polling survives network blips and server restarts,
 and re-rendering whole lanes can never duplicate a card.
 """
-import uuid
-
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +12,7 @@ from ..auth.decorators import roles_required
 from ..auth.forms import EmptyForm
 from ..dashboard.services import start_of_day
 from ..extensions import db
+from ..lookups import get_or_404
 from ..integrations.services import PAUSE_CHOICES, IntegrationError, pause_store, resume_store, set_auto_accept
 from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRole
 from ..platforms import adapter_for
@@ -65,21 +64,11 @@ def lanes():
     return response
 
 
-def _order_or_404(order_id):
-    try:
-        order = db.session.get(DeliveryOrder, uuid.UUID(order_id))
-    except ValueError:
-        abort(404)
-    if order is None:
-        abort(404)
-    return order
-
-
 @bp.post("/orders/<order_id>/actions/<action>")
 @roles_required(UserRole.USER)
 def act(order_id, action):
     """Accept, reject, advance or cancel an order (from the board or the order's page)."""
-    order = _order_or_404(order_id)
+    order = get_or_404(DeliveryOrder, order_id)
     if action not in ACTIONS:
         abort(404)
     if not EmptyForm().validate_on_submit():
@@ -106,21 +95,11 @@ def _answer(message, category):
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("orders.board"))
 
 
-def _integration_or_404(integration_id):
-    try:
-        integration = db.session.get(IntegrationConfig, uuid.UUID(integration_id))
-    except ValueError:
-        abort(404)
-    if integration is None:
-        abort(404)
-    return integration
-
-
 @bp.post("/board/integrations/<integration_id>/pause")
 @roles_required(UserRole.USER)
 def pause(integration_id):
     """Pause new orders on a platform for a while, or resume them."""
-    integration = _integration_or_404(integration_id)
+    integration = get_or_404(IntegrationConfig, integration_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -141,7 +120,7 @@ def pause(integration_id):
 @roles_required(UserRole.MANAGER)
 def auto_accept(integration_id):
     """Turn a platform's auto-accept on or off from the board."""
-    integration = _integration_or_404(integration_id)
+    integration = get_or_404(IntegrationConfig, integration_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     enabled = request.form.get("enabled") == "1"

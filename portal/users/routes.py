@@ -1,5 +1,4 @@
 """The Users page (COMPANY_ADMIN): list, create, edit, deactivate."""
-import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,6 +7,7 @@ from flask_login import current_user
 from ..auth.decorators import roles_required
 from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..lookups import get_or_404
 from ..models import User, UserRole
 from .forms import ROLE_CHOICES, UserForm
 from .services import UserRuleError, create_user, list_users, set_active, update_user
@@ -16,14 +16,8 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 
 
 def _get_user_or_404(user_id):
-    """A user of the current company; anyone else's id is simply not found."""
-    try:
-        user = db.session.get(User, uuid.UUID(user_id))
-    except ValueError:
-        abort(404)
-    if user is None or user.deleted_at is not None:
-        abort(404)
-    return user
+    """A user of the current company; anyone else's id, or a removed user, is simply not found."""
+    return get_or_404(User, user_id, hidden=lambda user: user.deleted_at is not None)
 
 
 @bp.get("/")

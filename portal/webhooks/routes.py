@@ -1,6 +1,5 @@
 """POST /webhooks/<platform>/<integration_id>: the receiver; /webhooks/log: the Webhook log page."""
 import json
-import uuid
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..auth.decorators import roles_required
 from ..auth.forms import EmptyForm
 from ..extensions import csrf, db, limiter
+from ..lookups import get_or_404
 from ..models import DeliveryPlatform, UserRole, WebhookLog
 from ..tenancy import cross_tenant
 from .log import OUTCOMES, clean_filters, company_names, log_query
@@ -59,21 +59,11 @@ def log_index():
                            platforms=list(DeliveryPlatform), all_companies=all_companies)
 
 
-def _get_log_or_404(log_id):
-    try:
-        entry = db.session.get(WebhookLog, uuid.UUID(log_id))
-    except ValueError:
-        abort(404)
-    if entry is None:
-        abort(404)
-    return entry
-
-
 @bp.get("/log/<log_id>")
 @roles_required(UserRole.COMPANY_ADMIN)
 def log_show(log_id):
     """One webhook: payload and headers, pretty-printed, and what the portal made of it."""
-    entry = _get_log_or_404(log_id)
+    entry = get_or_404(WebhookLog, log_id)
     return render_template("webhooks/show.html", entry=entry, form=EmptyForm(),
                            payload=json.dumps(entry.payload, indent=2, ensure_ascii=False, sort_keys=True),
                            headers=json.dumps(entry.headers or {}, indent=2, ensure_ascii=False, sort_keys=True),
@@ -85,7 +75,7 @@ def log_show(log_id):
 @roles_required(UserRole.COMPANY_ADMIN)
 def log_replay(log_id):
     """Process a stored webhook again (idempotent: it never creates a second order)."""
-    entry = _get_log_or_404(log_id)
+    entry = get_or_404(WebhookLog, log_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
