@@ -75,11 +75,17 @@ STATUS_LABELS = {"PENDING": _l("New"), "ACCEPTED": _l("Accepted"), "REJECTED": _
                  "OUT_FOR_DELIVERY": _l("On the way"), "DELIVERED": _l("Delivered"), "CANCELLED": _l("Cancelled")}
 AUDIT_TABLE_LABELS = {"companies": _l("Company"), "users": _l("User"),
                       "integration_configs": _l("Platform connection"), "menu_mappings": _l("Menu mapping"),
-                      "*": _l("Operator access")}
+                      "delivery_orders": _l("Order"), "*": _l("Operator access")}
+# audit_logs.operation: the triggers' TG_OP, tenancy.cross_tenant's access, orders.services' ORDER_<action>.
+AUDIT_OPERATION_LABELS = {"INSERT": _l("created"), "UPDATE": _l("updated"), "DELETE": _l("deleted"),
+                          "CROSS_TENANT_ACCESS": _l("cross-company access"), "ORDER_ACCEPT": _l("accepted"),
+                          "ORDER_REJECT": _l("rejected"), "ORDER_START": _l("started preparing"),
+                          "ORDER_READY": _l("marked ready"), "ORDER_PICKED_UP": _l("marked picked up"),
+                          "ORDER_DELIVER": _l("marked delivered"), "ORDER_CANCEL": _l("cancelled")}
 OUTCOME_LABELS = {"PROCESSED": _l("Processed"), "DUPLICATE": _l("Duplicate"), "IGNORED": _l("Ignored"),
                   "FAILED": _l("Failed, will retry"), "DEAD": _l("Gave up"), "INVALID": _l("Invalid"),
                   "UNAUTHORIZED": _l("Unauthorized"), "UNKNOWN_INTEGRATION": _l("Unknown integration"),
-                  "RECEIVED": _l("Received")}
+                  "RECEIVED": _l("Not processed yet")}
 PLATFORM_LABELS = {"CAREEM": "Careem", "TALABAT": "Talabat", "DHUB": "DHUB", "HUNGERSTATION": "HungerStation",
                    "NASHMI": "Nashmi", "TOP_DELIVERY": "Top Delivery", "JOOD_DELIVERY": "Jood Delivery",
                    "YALLOW": "Yallow", "TAWASI": "Tawasi"}
@@ -92,11 +98,17 @@ def _label(labels):
     return label
 
 
+def audit_operation_label(operation):
+    """'UPDATE' -> 'updated'; an operation without a label, 'SOME_THING', is shown as 'some thing'."""
+    return AUDIT_OPERATION_LABELS.get(operation) or (operation or "").replace("_", " ").lower()
+
+
 def register_filters(app):
     app.jinja_env.filters["role_label"] = _label(ROLE_LABELS)
     app.jinja_env.filters["status_label"] = _label(STATUS_LABELS)
     app.jinja_env.filters["platform_label"] = _label(PLATFORM_LABELS)
     app.jinja_env.filters["audit_table_label"] = _label(AUDIT_TABLE_LABELS)
+    app.jinja_env.filters["audit_operation_label"] = audit_operation_label
     app.jinja_env.filters["outcome_label"] = _label(OUTCOME_LABELS)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_datetime"] = local_datetime

@@ -54,11 +54,15 @@ def test_committed_arabic_catalog_is_complete_and_compiled():
     from babel.messages.pofile import read_po
 
     folder = Path(__file__).resolve().parent.parent / "translations" / "ar" / "LC_MESSAGES"
+    def plain(value):
+        """Plural entries: read_po gives tuples, read_mo lists (unhashable); compare them as tuples."""
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
     with open(folder / "messages.po", "rb") as handle:
-        po = {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+        po = {plain(m.id): plain(m.string) for m in read_po(handle) if m.id and not m.fuzzy}
     with open(folder / "messages.mo", "rb") as handle:
-        mo = {m.id: m.string for m in read_mo(handle) if m.id}
-    assert [message for message, text in po.items() if not text] == []
+        mo = {plain(m.id): plain(m.string) for m in read_mo(handle) if m.id}
+    assert [message for message, text in po.items() if not all(text if isinstance(text, tuple) else [text])] == []
     assert mo == po, "translations/ar is not compiled: run scripts/update_translations.sh"
 
 

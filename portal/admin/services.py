@@ -2,6 +2,7 @@
 import uuid
 from zoneinfo import available_timezones
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,7 +40,7 @@ def create_company(*, name, admin_email, admin_password, admin_first_name="Admin
                    actor_id=None, company_id=None):
     """Create a company and its first company admin (a company never exists without one)."""
     if timezone not in available_timezones():
-        raise CompanyError(f"Unknown time zone: {timezone}")
+        raise CompanyError(_l("Unknown time zone: %(zone)s", zone=timezone))
     company = Company(id=company_id or uuid.uuid4(), name=name.strip(), name_ar=(name_ar or None),
                       timezone=timezone, currency=currency.upper(), country_code=country_code.upper(),
                       email=admin_email.strip().lower())
@@ -62,6 +63,7 @@ def create_company(*, name, admin_email, admin_password, admin_first_name="Admin
     except IntegrityError as error:
         db.session.rollback()
         if "uq_users_email" in str(error.orig):
-            raise CompanyError("This e-mail address is already in use.") from error
-        raise CompanyError("The company could not be created: " + str(error.orig).splitlines()[0]) from error
+            raise CompanyError(_l("This e-mail address is already in use.")) from error
+        raise CompanyError(_l("The company could not be created: %(reason)s",
+                              reason=str(error.orig).splitlines()[0])) from error
     return company

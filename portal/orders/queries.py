@@ -369,10 +369,14 @@ def payment_label(method):
     return PAYMENT_LABELS.get(method.upper(), method.replace("_", " ").capitalize())
 
 
+# Reasons the portal itself writes into the status history (webhooks/services.py), shown translated.
+SYSTEM_REASONS = {"received from the platform": _l("received from the platform"), "auto-accepted": _l("auto-accepted")}
+
+
 def reason_labels(order):
     """Reason codes of the order's platform with their labels, for the timeline."""
     adapter = adapter_for(order.platform)
-    return dict(tuple(adapter.reject_reasons) + tuple(adapter.cancel_reasons))
+    return {**SYSTEM_REASONS, **dict(tuple(adapter.reject_reasons) + tuple(adapter.cancel_reasons))}
 
 
 def money_breakdown(order):

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, text
 
 from ..extensions import db
+from ..i18n import STATUS_LABELS
 from ..integrations.outbound import queue_status_push
 from ..models import AuditLog, DeliveryOrder, IntegrationConfig, OrderStatus
 from ..platforms import adapter_for
@@ -72,7 +73,7 @@ def perform(order_id, action_name, user, reason=None, preparation_minutes=None):
         raise LookupError("no such order")
     if not can_move(order.status, action.target):
         raise ActionRefused(_l("This order is already %(status)s; it cannot be changed that way.",
-                               status=order.status.value.replace("_", " ").lower()))
+                               status=str(STATUS_LABELS.get(order.status.value, order.status.value)).lower()))
     if action.needs_reason:
         codes = {code for code, _ in reasons_for(order, action_name)}
         if reason not in codes:

@@ -11,6 +11,8 @@ catalog id = branch id (as Careem's own examples do), which lets item availabili
 import hmac
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+
 from ..models import DeliveryPlatform, OrderStatus
 from ..phones import normalize_phone
 from .base import (Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError, PlatformAdapter,
@@ -19,14 +21,14 @@ from .parsing import (ZERO, arr, boolean, check_choice, chunks, currency_quantum
                       positive_minutes, quantity, round_money, text, timestamp, word)
 
 CANCEL_REASONS = (
-    ("ITEM_PERMANENTLY_NOT_AVAILABLE", "Item permanently not available"),
-    ("ITEM_TEMPORARILY_UNAVAILABLE", "Item temporarily unavailable"),
-    ("KITCHEN_TOO_BUSY_TO_PREPARE_ORDER", "Kitchen too busy to prepare the order"),
-    ("OUT_OF_KITCHEN_OPERATIONAL_HOURS", "Outside kitchen hours"),
-    ("OUTLET_CLOSED", "Outlet closed"),
-    ("PARTNER_POS_OUTAGE", "POS outage"),
-    ("PARTNER_ORDER_TIMEOUT", "Order timed out"),
-    ("OTHER", "Other"),
+    ("ITEM_PERMANENTLY_NOT_AVAILABLE", _l("Item permanently not available")),
+    ("ITEM_TEMPORARILY_UNAVAILABLE", _l("Item temporarily unavailable")),
+    ("KITCHEN_TOO_BUSY_TO_PREPARE_ORDER", _l("Kitchen too busy to prepare the order")),
+    ("OUT_OF_KITCHEN_OPERATIONAL_HOURS", _l("Outside kitchen hours")),
+    ("OUTLET_CLOSED", _l("Outlet closed")),
+    ("PARTNER_POS_OUTAGE", _l("POS outage")),
+    ("PARTNER_ORDER_TIMEOUT", _l("Order timed out")),
+    ("OTHER", _l("Other")),
 )
 API_KEY_HEADER = "x-careem-api-key"
 
@@ -73,10 +75,10 @@ class CareemAdapter(PlatformAdapter):
     reject_reasons = CANCEL_REASONS
     cancel_reasons = CANCEL_REASONS
     credential_fields = (
-        ("api_key", "Client id", True),
-        ("api_secret", "Client secret", True),
-        ("merchant_id", "Brand id", True),
-        ("store_id", "Branch id", True),
+        ("api_key", _l("Client id"), True),
+        ("api_secret", _l("Client secret"), True),
+        ("merchant_id", _l("Brand id"), True),
+        ("store_id", _l("Branch id"), True),
     )
 
     # ----------------------------------------------------------------- authentication

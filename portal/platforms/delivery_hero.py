@@ -17,6 +17,7 @@ import hmac
 from decimal import Decimal
 
 import jwt
+from flask_babel import lazy_gettext as _l
 
 from ..models import DeliveryPlatform, OrderStatus
 from .base import (Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError, PlatformAdapter,
@@ -25,13 +26,33 @@ from ..phones import normalize_phone
 from .parsing import (ZERO, arr, boolean, check_choice, chunks, currency_quantum, header, identifier, iso_utc,
                       minutes_after, money, obj, positive_minutes, quantity, round_money, text, timestamp, utc, word)
 
-REJECT_REASONS = tuple((code, code.replace("_", " ").capitalize()) for code in (
-    "ADDRESS_INCOMPLETE_MISSTATED", "BAD_WEATHER", "BLACKLISTED", "CARD_READER_NOT_AVAILABLE", "CLOSED",
-    "CONTENT_WRONG_MISLEADING", "FOOD_QUALITY_SPILLAGE", "FRAUD_PRANK", "ITEM_UNAVAILABLE", "LATE_DELIVERY",
-    "MENU_ACCOUNT_SETTINGS", "MOV_NOT_REACHED", "NO_COURIER", "NO_PICKER", "NO_RESPONSE",
-    "OUTSIDE_DELIVERY_AREA", "TECHNICAL_PROBLEM", "TEST_ORDER", "TOO_BUSY", "UNABLE_TO_FIND", "UNABLE_TO_PAY",
-    "UNPROFESSIONAL_BEHAVIOUR", "WILL_NOT_WORK_WITH_PLATFORM", "WRONG_ORDER_ITEMS_DELIVERED",
-))
+# (code, label): the codes are Delivery Hero's; the labels are shown in the portal, translated.
+REJECT_REASONS = (
+    ("ADDRESS_INCOMPLETE_MISSTATED", _l("Address incomplete or misstated")),
+    ("BAD_WEATHER", _l("Bad weather")),
+    ("BLACKLISTED", _l("Blacklisted")),
+    ("CARD_READER_NOT_AVAILABLE", _l("Card reader not available")),
+    ("CLOSED", _l("Closed")),
+    ("CONTENT_WRONG_MISLEADING", _l("Content wrong or misleading")),
+    ("FOOD_QUALITY_SPILLAGE", _l("Food quality or spillage")),
+    ("FRAUD_PRANK", _l("Fraud or prank")),
+    ("ITEM_UNAVAILABLE", _l("Item unavailable")),
+    ("LATE_DELIVERY", _l("Late delivery")),
+    ("MENU_ACCOUNT_SETTINGS", _l("Menu or account settings")),
+    ("MOV_NOT_REACHED", _l("Minimum order value not reached")),
+    ("NO_COURIER", _l("No courier")),
+    ("NO_PICKER", _l("No picker")),
+    ("NO_RESPONSE", _l("No response")),
+    ("OUTSIDE_DELIVERY_AREA", _l("Outside delivery area")),
+    ("TECHNICAL_PROBLEM", _l("Technical problem")),
+    ("TEST_ORDER", _l("Test order")),
+    ("TOO_BUSY", _l("Too busy")),
+    ("UNABLE_TO_FIND", _l("Unable to find")),
+    ("UNABLE_TO_PAY", _l("Unable to pay")),
+    ("UNPROFESSIONAL_BEHAVIOUR", _l("Unprofessional behaviour")),
+    ("WILL_NOT_WORK_WITH_PLATFORM", _l("Will not work with the platform")),
+    ("WRONG_ORDER_ITEMS_DELIVERED", _l("Wrong order items delivered")),
+)
 CLOSURE_REASONS = ("TOO_BUSY_KITCHEN", "TOO_BUSY_NO_DRIVERS", "UPDATES_IN_MENU", "TECHNICAL_PROBLEM", "CLOSED",
                    "BAD_WEATHER", "HOLIDAY_SPECIAL_DAY", "OTHER")
 
@@ -70,10 +91,10 @@ class DeliveryHeroAdapter(PlatformAdapter):
     reject_reasons = REJECT_REASONS
     cancel_reasons = REJECT_REASONS
     credential_fields = (
-        ("merchant_id", "Chain code", True),
-        ("store_id", "Vendor remote id", True),
-        ("api_key", "Middleware username", True),
-        ("api_secret", "Middleware password", False),
+        ("merchant_id", _l("Chain code"), True),
+        ("store_id", _l("Vendor remote id"), True),
+        ("api_key", _l("Middleware username"), True),
+        ("api_secret", _l("Middleware password"), False),
     )
 
     # ----------------------------------------------------------------- authentication

@@ -9,6 +9,8 @@ import hashlib
 import hmac
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
+
 from ..models import DeliveryPlatform, OrderStatus
 from ..phones import normalize_phone
 from .base import (Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError, PlatformAdapter,
@@ -25,12 +27,12 @@ GENERIC_PLATFORMS = {
     DeliveryPlatform.TAWASI: "Tawasi",
 }
 REJECT_REASONS = (
-    ("ITEM_UNAVAILABLE", "Item unavailable"),
-    ("TOO_BUSY", "Too busy"),
-    ("CLOSED", "Closed"),
-    ("OUTSIDE_DELIVERY_AREA", "Outside delivery area"),
-    ("TECHNICAL_PROBLEM", "Technical problem"),
-    ("OTHER", "Other"),
+    ("ITEM_UNAVAILABLE", _l("Item unavailable")),
+    ("TOO_BUSY", _l("Too busy")),
+    ("CLOSED", _l("Closed")),
+    ("OUTSIDE_DELIVERY_AREA", _l("Outside delivery area")),
+    ("TECHNICAL_PROBLEM", _l("Technical problem")),
+    ("OTHER", _l("Other")),
 )
 TIMESTAMP_HEADER = "X-Timestamp"
 SIGNATURE_HEADER = "X-Signature"
@@ -68,10 +70,10 @@ class GenericAdapter(PlatformAdapter):
     reject_reasons = REJECT_REASONS
     cancel_reasons = REJECT_REASONS
     credential_fields = (
-        ("api_key", "API key", True),
-        ("api_secret", "API secret", True),
-        ("store_id", "Store id", True),
-        ("merchant_id", "Merchant id", False),
+        ("api_key", _l("API key"), True),
+        ("api_secret", _l("API secret"), True),
+        ("store_id", _l("Store id"), True),
+        ("merchant_id", _l("Merchant id"), False),
     )
 
     def __init__(self, platform, display_name):

@@ -9,6 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..auth.decorators import roles_required
 from ..auth.forms import EmptyForm
 from ..extensions import csrf, db, limiter
+from ..i18n import OUTCOME_LABELS
 from ..lookups import get_or_404
 from ..models import DeliveryPlatform, UserRole, WebhookLog
 from ..tenancy import cross_tenant
@@ -85,6 +86,6 @@ def log_replay(log_id):
     else:
         entry = db.session.get(WebhookLog, entry.id)
         category = "success" if result.status_code < 300 else "error"
-        flash(_("Replayed: %(outcome)s.", outcome=entry.outcome.lower()) +
+        flash(_("Replayed: %(outcome)s.", outcome=str(OUTCOME_LABELS.get(entry.outcome, entry.outcome)).lower()) +
               (f" {entry.error_message}" if entry.error_message else ""), category)
     return redirect(url_for("webhooks.log_show", log_id=log_id))

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
@@ -365,7 +366,7 @@ def replay_webhook(log_id):
     if log is None:
         raise LookupError("no such webhook")
     if log.outcome in ("UNAUTHORIZED", "UNKNOWN_INTEGRATION"):
-        raise ValueError("This webhook was never authenticated, so it cannot be replayed.")
+        raise ValueError(_l("This webhook was never authenticated, so it cannot be replayed."))
     if log.outcome == "DEAD":
         log.retry_count = 0  # a person gave it another full set of retries
         db.session.commit()
