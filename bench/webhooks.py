@@ -105,7 +105,7 @@ def cpu_snapshot():
         database = _postgres_database(entry) if comm == "postgres" else None
         processes[int(entry)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]), database)
     with open("/proc/stat") as handle:
-        values = [int(value) for value in handle.readline().split()[1:]]
+        values = [int(value) for value in handle.readline().split()[1:9]]  # guest time is already in user
     idle = values[3] + values[4]
     return {"processes": processes, "busy": sum(values) - idle, "total": sum(values), "time": time.monotonic()}
 
@@ -115,6 +115,7 @@ def cpu_usage(before, after, gunicorn_pid, driver_pid, database):
     backends and the server's background processes), the driver, and everything else."""
     seconds = after["time"] - before["time"]
     groups = {"gunicorn": 0, "postgres": 0, "driver": 0}
+    others = {}
     for pid, (comm, ppid, ticks, db_name) in after["processes"].items():
         spent = ticks - before["processes"].get(pid, (comm, ppid, 0, None))[2]
         if pid == gunicorn_pid or ppid == gunicorn_pid:
@@ -123,7 +124,12 @@ def cpu_usage(before, after, gunicorn_pid, driver_pid, database):
             groups["postgres"] += spent
         elif pid == driver_pid:
             groups["driver"] += spent
+        elif spent:
+            name = f"postgres ({db_name})" if comm == "postgres" else comm
+            others[name] = others.get(name, 0) + spent
     usage = {name: ticks / CLK_TCK / seconds for name, ticks in groups.items()}
+    usage["top_others"] = [(name, round(ticks / CLK_TCK / seconds, 2))
+                           for name, ticks in sorted(others.items(), key=lambda item: -item[1])[:3]]
     total_ticks = after["total"] - before["total"]
     cores = os.cpu_count() or 1
     usage["machine"] = (after["busy"] - before["busy"]) / total_ticks * cores if total_ticks else 0.0
@@ -510,12 +516,22 @@ def latency_line(milliseconds):
             f"p99 {percentile(milliseconds, 0.99):7.1f} ms   max {max(milliseconds, default=float('nan')):7.1f} ms")
 
 
-def check_orders(url, phases, since):
-    """Every 2xx ack has its order, once; no order was created without a 2xx ack."""
+def run_order_pattern(tag):
+    """A regular expression matching exactly the platform order ids `make_webhook` gives this run."""
+    return rf"^(b{tag}-[0-9]+|{tag}[0-9]{{6}}|[A-Z]+-{tag}-[0-9]+)$"
+
+
+def check_orders(url, phases, since, tag):
+    """Every 2xx ack has its order, once; no order of this run was created without a 2xx ack.
+
+    Only this run's orders are counted (their ids carry the run tag), so another benchmark writing to
+    the same database at the same time does not count as an order without an ack.
+    """
     acked = [(record[5], record[6]) for phase in phases.values() for record in phase["records"]
              if record[3] is not None and 200 <= record[3] < 300]
     others = [(record[5], record[6]) for phase in phases.values() for record in phase["records"]
               if not (record[3] is not None and 200 <= record[3] < 300)]
+    pattern = run_order_pattern(tag)
     with psycopg.connect(common.libpq(url)) as connection:
         def found(pairs):
             if not pairs:
@@ -524,14 +540,20 @@ def check_orders(url, phases, since):
                 "SELECT count(*) FROM delivery_orders d JOIN unnest(%s::uuid[], %s::text[]) AS s(integration, poid)"
                 " ON d.integration_config_id = s.integration AND d.platform_order_id = s.poid",
                 ([pair[0] for pair in pairs], [pair[1] for pair in pairs])).fetchone()[0]
-        created = connection.execute("SELECT count(*) FROM delivery_orders WHERE created_at >= %s",
-                                     (since,)).fetchone()[0]
-        outcomes = dict(connection.execute("SELECT outcome, count(*) FROM webhook_logs WHERE created_at >= %s"
-                                           " GROUP BY 1 ORDER BY 2 DESC", (since,)).fetchall())
-        history = connection.execute("SELECT count(*) FROM order_status_history WHERE created_at >= %s",
-                                     (since,)).fetchone()[0]
+        created = connection.execute("SELECT count(*) FROM delivery_orders WHERE created_at >= %s"
+                                     " AND platform_order_id ~ %s", (since, pattern)).fetchone()[0]
+        outcomes = dict(connection.execute(
+            "SELECT w.outcome, count(*) FROM webhook_logs w JOIN delivery_orders d ON d.id = w.order_id"
+            " WHERE w.created_at >= %s AND d.platform_order_id ~ %s GROUP BY 1 ORDER BY 2 DESC",
+            (since, pattern)).fetchall())
+        history = connection.execute(
+            "SELECT count(*) FROM order_status_history h JOIN delivery_orders d ON d.id = h.order_id"
+            " WHERE h.created_at >= %s AND d.platform_order_id ~ %s", (since, pattern)).fetchone()[0]
+        foreign = connection.execute("SELECT count(*) FROM delivery_orders WHERE created_at >= %s"
+                                     " AND platform_order_id !~ %s", (since, pattern)).fetchone()[0]
         return {"acked": len(acked), "distinct_acked": len(set(acked)), "found": found(acked),
-                "found_for_errors": found(others), "created": created, "outcomes": outcomes, "history": history}
+                "found_for_errors": found(others), "created": created, "outcomes": outcomes, "history": history,
+                "foreign": foreign}
 
 
 def server_latency(url, start, end):
@@ -549,7 +571,8 @@ def cpu_line(cpu):
     line = (f"CPU (cores of {cpu['cores']}): gunicorn {cpu['gunicorn']:.2f}, postgres {cpu['postgres']:.2f}, "
             f"driver {cpu['driver']:.2f}, anything else {cpu['other']:.2f}; machine {cpu['machine']:.2f}")
     if cpu["other"] > 0.15:
-        line += "\n  WARNING: other processes used the machine during this phase; its figures are disturbed"
+        names = ", ".join(f"{name} {cores:.2f}" for name, cores in cpu["top_others"])
+        line += f"\n  WARNING: other processes used the machine during this phase ({names}); its figures are disturbed"
     return line
 
 
@@ -604,6 +627,7 @@ def main(argv=None):
         say(f"Dropped {args.database}.")
         return 0
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)   # also when started in the background
     run_started = time.perf_counter()
     say(f"== Webhook receiver benchmark — {os.cpu_count()} cores ==")
     prepared = common.prepare(args.companies, args.orders, reuse=args.reuse, name=args.database, seed=args.seed,
@@ -693,7 +717,7 @@ def main(argv=None):
             statuses[key] = statuses.get(key, 0) + 1
 
     # ---------------------------------------------------------------- integrity
-    integrity = check_orders(url, phases, since)
+    integrity = check_orders(url, phases, since, tag)
     integrity_ok = (integrity["found"] == integrity["acked"] == integrity["distinct_acked"]
                     and integrity["created"] == integrity["found"] + integrity["found_for_errors"]
                     and integrity["found_for_errors"] == 0)
@@ -741,10 +765,13 @@ def main(argv=None):
     say(f"  ({removed_orders:,} ceiling orders and {removed_logs:,} log rows removed again; VACUUM {vacuum_seconds:.1f} s)")
     say("Integrity: " + (
         f"{integrity['acked']:,} 2xx acks → {integrity['found']:,} orders found (one each); "
-        f"{integrity['created']:,} orders created since the start; "
+        f"{integrity['created']:,} orders of this run created; "
         f"{integrity['found_for_errors']} orders for non-2xx answers; "
         f"{integrity['history']:,} status-history rows; webhook_logs outcomes {integrity['outcomes']}"))
     say(f"  → {'OK: no lost or duplicated orders' if integrity_ok else 'MISMATCH: see the counts above'}")
+    if integrity["foreign"]:
+        say(f"  WARNING: {integrity['foreign']:,} other orders were written to {args.database} during the run "
+            "(another benchmark on the same database?): the figures are disturbed")
     say(f"HTTP statuses over all phases: {statuses}")
     say("Goals (from the issue):")
     say(f"  p95 ack latency < 100 ms at {args.rate:g} req/s:   {p95:7.1f} ms                              "
