@@ -40,6 +40,10 @@ def _board_context():
             "integrations": _integrations(), "adapter_for": adapter_for, "actions": ACTIONS,
             "available_actions": available_actions, "next_action": NEXT_ACTION, "reasons_for": reasons_for,
             "pause_choices": PAUSE_CHOICES, "form": EmptyForm(),
+            # URL patterns built once per render, not five url_for calls per card.
+            "card_urls": {"show": url_for("orders.show", order_id="ORDER"),
+                          "act": url_for("orders.act", order_id="ORDER", action="ACTION"),
+                          "board": url_for("orders.board")},
             "platform_reasons": {platform.value: list(adapter_for(platform).reject_reasons)
                                  for platform in DeliveryPlatform}}
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, text
+from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..i18n import STATUS_LABELS
@@ -113,13 +114,16 @@ LANES = (
     ("on_the_way", _l("On the way"), (OrderStatus.OUT_FOR_DELIVERY,)),
     ("done", _l("Done today"), (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REJECTED)),
 )
+DONE_CARDS = 40  # the newest finished orders; the Orders page has the rest
 OPEN = tuple(status for _, _, statuses in LANES[:4] for status in statuses)
 DONE = LANES[4][2]
 
 
 def board_orders(company_id, day_start, platform=None, search=None):
     """Open orders, and those finished since `day_start`, grouped by lane (test orders never)."""
-    base = select(DeliveryOrder).where(DeliveryOrder.company_id == company_id, DeliveryOrder.is_test.is_(False))
+    # The raw platform payload is large and no card shows it.
+    base = (select(DeliveryOrder).options(defer(DeliveryOrder.platform_data))
+            .where(DeliveryOrder.company_id == company_id, DeliveryOrder.is_test.is_(False)))
     if platform:
         base = base.where(DeliveryOrder.platform == platform)
     if search:
@@ -129,7 +133,7 @@ def board_orders(company_id, day_start, platform=None, search=None):
     open_orders = db.session.scalars(base.where(DeliveryOrder.status.in_(OPEN))
                                      .order_by(DeliveryOrder.created_at)).all()
     done = db.session.scalars(base.where(DeliveryOrder.status.in_(DONE), DeliveryOrder.updated_at >= day_start)
-                              .order_by(DeliveryOrder.updated_at.desc()).limit(100)).all()
+                              .order_by(DeliveryOrder.updated_at.desc()).limit(DONE_CARDS)).all()
     lanes = {key: [] for key, _, _ in LANES}
     lane_of = {status: key for key, _, statuses in LANES for status in statuses}
     for order in open_orders:
