@@ -17,8 +17,8 @@ from ..integrations.services import PAUSE_CHOICES, IntegrationError, pause_store
 from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRole
 from ..platforms import adapter_for
 from . import bp
-from .services import ACTIONS, LANES, NEXT_ACTION, ActionRefused, available_actions, board_orders, board_version, \
-    perform, reasons_for
+from .cards import render_card
+from .services import ACTIONS, LANES, NEXT_ACTION, ActionRefused, board_orders, board_version, perform
 
 
 def _filters():
@@ -36,14 +36,14 @@ def _board_context():
     filters = _filters()
     lanes = board_orders(g.company.id, start_of_day(g.company.timezone),
                          platform=filters["platform"] or None, search=filters["q"] or None)
+    card_context = {"next_action": NEXT_ACTION, "actions": ACTIONS,
+                    # URL patterns built once per render, not five url_for calls per card.
+                    "card_urls": {"show": url_for("orders.show", order_id="ORDER"),
+                                  "act": url_for("orders.act", order_id="ORDER", action="ACTION"),
+                                  "board": url_for("orders.board")}}
     return {"lanes": lanes, "lane_titles": LANES, "filters": filters, "version": board_version(g.company.id),
-            "integrations": _integrations(), "adapter_for": adapter_for, "actions": ACTIONS,
-            "available_actions": available_actions, "next_action": NEXT_ACTION, "reasons_for": reasons_for,
-            "pause_choices": PAUSE_CHOICES, "form": EmptyForm(),
-            # URL patterns built once per render, not five url_for calls per card.
-            "card_urls": {"show": url_for("orders.show", order_id="ORDER"),
-                          "act": url_for("orders.act", order_id="ORDER", action="ACTION"),
-                          "board": url_for("orders.board")},
+            "integrations": _integrations(), "adapter_for": adapter_for, "pause_choices": PAUSE_CHOICES,
+            "form": EmptyForm(), "render_card": render_card, "card_context": card_context,
             "platform_reasons": {platform.value: list(adapter_for(platform).reject_reasons)
                                  for platform in DeliveryPlatform}}
 

@@ -124,3 +124,18 @@ def test_the_board_never_shows_or_changes_another_companys_orders(app, auth, cli
     version = _version(client.get("/board").get_data(as_text=True))
     add_order(app, beta, beta_integration, order_number="BETA2")
     assert client.get(f"/board/lanes?since={version}").status_code == 204
+
+
+def test_cached_cards_follow_the_order_and_the_language(app, auth, client, kitchen):
+    company, integration = kitchen
+    order_id = add_order(app, company, integration, order_number="CACHE1")
+    auth.login(company.email("USER"))
+    first = client.get("/board").get_data(as_text=True)
+    assert "#CACHE1" in first.split('class="lane lane-new"')[1].split("</section>")[0]
+    auth.post("/language", {"locale": "ar", "next": "/board"}, page="/board")
+    arabic = client.get("/board").get_data(as_text=True)
+    card = arabic.split(f'id="order-{order_id}"')[1].split("</article>")[0]
+    assert "قبول" in card  # the same unchanged order, rendered again for the new language
+    auth.post(f"/orders/{order_id}/actions/accept", {"preparation_minutes": "10"}, page="/board")
+    moved = client.get("/board").get_data(as_text=True)
+    assert "#CACHE1" in moved.split('class="lane lane-preparing"')[1].split("</section>")[0]
