@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 QUEUE_WEBHOOKS = "webhooks"
 QUEUE_PLATFORM_CALLS = "platform_calls"
+# Periodic work (sold-out windows ending, availability schedules, points expiry, analytics rollup).
+QUEUE_SCHEDULED = "scheduled"
 
 job_app = App(connector=PsycopgConnector())
 _flask_app = None
@@ -86,7 +88,7 @@ def run_worker(app, concurrency=4, wait=True):
 
     def work():
         with job_app.replace_connector(PsycopgConnector(conninfo=worker_conninfo(app))):
-            job_app.run_worker(queues=[QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS], concurrency=concurrency, wait=wait,
+            job_app.run_worker(queues=[QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED], concurrency=concurrency, wait=wait,
                                install_signal_handlers=wait)
 
     try:
