@@ -64,7 +64,7 @@ OPEN_STATUSES = ("PENDING", "ACCEPTED", "IN_PREPARATION", "READY_FOR_PICKUP", "O
 SAVED_TABLE = "bench_board_saved"
 BENCH_PASSWORD = "bench board password 1"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-VERSION_ATTR = re.compile(r'id="board-lanes"[^>]*data-version="([^"]+)"')
+VERSION_ATTR = re.compile(r'id="board-state"[^>]*data-version="([^"]+)"')
 CHROMIUM = "/usr/bin/chromium"
 POLL_SECONDS = 1.5
 GOALS = {"board": 50.0, "list": 20.0, "search": 50.0, "rls": 20.0, "live": 2000.0}
@@ -374,10 +374,25 @@ def sign_in(client, email):
         raise SystemExit(f"Signing in as {email} failed (HTTP {response.status_code}).")
 
 
-def measure_board(app, company, iterations, counter):
-    """Goal 1: GET /board, /board/lanes (changed), /board/lanes?since=version (unchanged)."""
+def one_new_order_since(conninfo, company_id):
+    """Touch one pending order as a webhook would and return the board version from just before.
+
+    The poll with that version redraws the New lane only. The order is among those board_setup saved, so
+    restore_board puts its updated_at back at the end.
+    """
+    with psycopg.connect(conninfo) as connection:
+        before = connection.execute("SELECT extract(epoch FROM now() - interval '1 second')").fetchone()[0]
+        connection.execute(
+            "UPDATE delivery_orders SET updated_at = now() WHERE id = (SELECT id FROM delivery_orders"
+            " WHERE company_id = %s AND status = 'PENDING' ORDER BY created_at DESC LIMIT 1)", (company_id,))
+    return f"{float(before):.6f}-0"
+
+
+def measure_board(app, company, iterations, counter, owner):
+    """Goal 1: GET /board, /board/lanes (all changed, one order changed, unchanged)."""
     client = app.test_client()
     sign_in(client, company["email"])
+    one_order_since = one_new_order_since(owner, company["id"])
     first = client.get("/board")
     html = first.get_data(as_text=True)
     if first.status_code != 200:
@@ -386,6 +401,7 @@ def measure_board(app, company, iterations, counter):
     cards = html.count('class="order-card ')
     results = {"cards_on_page": cards, "page_bytes": len(first.data)}
     plans = [("board", "/board", 200), ("lanes_changed", "/board/lanes?since=0", 200),
+             ("lanes_one_order", f"/board/lanes?since={one_order_since}", 200),
              ("lanes_unchanged", f"/board/lanes?since={version}", 204)]
     for name, path, expected in plans:
         statuses, times = {}, []
@@ -826,7 +842,7 @@ def main(argv=None):
             figures["open_before"] = now_open
             say(f"Goal 1: board render ({args.iterations} runs per call) …")
             started, cpu = time.perf_counter(), cpu_snapshot()
-            figures["board"] = measure_board(app, company, args.iterations, counter)
+            figures["board"] = measure_board(app, company, args.iterations, counter, owner)
             phase_cpu("board", cpu, figures)
             figures["open_after"] = open_orders(owner, company["id"])
             if figures["open_after"] != now_open:
@@ -877,7 +893,8 @@ def report(figures, args, seconds, interrupted):
         say(f"1. Board ({sum(figures['open_before'].values())} open orders: {figures['open_before']}; "
             f"{board['cards_on_page']} cards on the page incl. 'done today', {board['page_bytes']:,} bytes), "
             "Flask test client, portal_app:")
-        for key, label in (("board", "GET /board (full page)"), ("lanes_changed", "GET /board/lanes (changed)"),
+        for key, label in (("board", "GET /board (full page)"), ("lanes_changed", "GET /board/lanes (all lanes changed)"),
+                           ("lanes_one_order", "GET /board/lanes (one order changed)"),
                            ("lanes_unchanged", "GET /board/lanes?since=… (unchanged)")):
             part = board[key]
             say(line(label, part) + f"  HTTP {part['statuses']}, {part['bytes']:,} B, "

@@ -1,8 +1,8 @@
 """The live order board and the staff actions on orders.
 
-The board polls GET /board/lanes with the version it shows; an unchanged board answers 204 with
-no body, a changed one answers the lanes. Polling survives network blips and server restarts,
-and re-rendering whole lanes can never duplicate a card.
+The board polls GET /board/lanes every second with the version it shows; an unchanged board answers
+204 with no body, a changed one only the lanes whose cards changed (out-of-band swaps of whole
+lanes, so a card can never be duplicated). Polling survives network blips and server restarts.
 """
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,8 +17,9 @@ from ..integrations.services import PAUSE_CHOICES, IntegrationError, pause_store
 from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRole
 from ..platforms import adapter_for
 from . import bp
-from .cards import render_card
-from .services import ACTIONS, LANES, NEXT_ACTION, ActionRefused, board_orders, board_version, perform
+from .cards import render_cards
+from .services import (ACTIONS, LANES, NEXT_ACTION, ActionRefused, board_rows, board_version, lanes_changed_since,
+                       perform)
 
 
 def _filters():
@@ -32,20 +33,21 @@ def _integrations():
                               .order_by(IntegrationConfig.platform)).all()
 
 
-def _board_context():
+def _board_context(lanes=None, **extra):
+    """What the board's templates need; `lanes` limits the cards to those lanes (None: all)."""
     filters = _filters()
-    lanes = board_orders(g.company.id, start_of_day(g.company.timezone),
-                         platform=filters["platform"] or None, search=filters["q"] or None)
+    rows = board_rows(g.company.id, start_of_day(g.company.timezone), platform=filters["platform"] or None,
+                      search=filters["q"] or None, lanes=lanes)
     card_context = {"next_action": NEXT_ACTION, "actions": ACTIONS,
                     # URL patterns built once per render, not five url_for calls per card.
                     "card_urls": {"show": url_for("orders.show", order_id="ORDER"),
                                   "act": url_for("orders.act", order_id="ORDER", action="ACTION"),
                                   "board": url_for("orders.board")}}
-    return {"lanes": lanes, "lane_titles": LANES, "filters": filters, "version": board_version(g.company.id),
-            "integrations": _integrations(), "adapter_for": adapter_for, "pause_choices": PAUSE_CHOICES,
-            "form": EmptyForm(), "render_card": render_card, "card_context": card_context,
+    return {"lane_cards": render_cards(rows, card_context), "lane_titles": LANES, "filters": filters,
+            "version": board_version(g.company.id), "integrations": _integrations(),
+            "adapter_for": adapter_for, "pause_choices": PAUSE_CHOICES, "form": EmptyForm(),
             "platform_reasons": {platform.value: list(adapter_for(platform).reject_reasons)
-                                 for platform in DeliveryPlatform}}
+                                 for platform in DeliveryPlatform}, **extra}
 
 
 @bp.get("/board")
@@ -58,11 +60,15 @@ def board():
 @bp.get("/board/lanes")
 @roles_required(UserRole.USER)
 def lanes():
-    """The lanes, or 204 with no body when nothing changed since the version the board shows."""
-    if request.args.get("since") == board_version(g.company.id) and request.args.get("force") != "1":
+    """What changed since the version the board shows: 204 with no body for nothing, else only the
+    lanes with changed cards (all of them with `force=1`, for new filters), as out-of-band swaps."""
+    since = request.args.get("since", "")
+    force = request.args.get("force") == "1"
+    if not force and since == board_version(g.company.id):
         response = make_response("", 204)
     else:
-        response = make_response(render_template("orders/_lanes.html", **_board_context()))
+        changed = None if force else lanes_changed_since(g.company.id, since)
+        response = make_response(render_template("orders/_board_update.html", **_board_context(changed)))
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("HX-Request")
     return response
@@ -88,10 +94,11 @@ def act(order_id, action):
 
 
 def _answer(message, category):
-    """From the board (htmx): fresh lanes plus a message; elsewhere: back where the person was."""
+    """From the board (htmx): what changed plus a message; elsewhere: back where the person was."""
     if request.headers.get("HX-Request"):
-        response = make_response(render_template("orders/_lanes.html", **_board_context(),
-                                                 message=message, message_category=category))
+        changed = lanes_changed_since(g.company.id, request.values.get("since", ""))
+        response = make_response(render_template("orders/_board_update.html", **_board_context(
+            changed, message=message, message_category=category)))
         response.headers["Cache-Control"] = "no-store"
         return response
     flash(message, category)

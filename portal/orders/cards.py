@@ -1,8 +1,9 @@
 """Rendered order cards, kept while the order is unchanged.
 
-The board re-renders whole lanes whenever anything changes; most cards did not. A card's HTML
-depends only on the order row (its updated_at moves on every change), the language, the company's
-time zone and the viewer's CSRF token, so that is the key. Bounded, per process.
+A card's HTML depends only on the order row (its updated_at moves on every change), the language,
+the company's time zone and the viewer's CSRF token, so that is the key. The board reads only
+(id, status, updated_at) for its lanes and loads the full rows of the cards it has not rendered yet,
+in one query. Bounded, per process.
 """
 import threading
 from collections import OrderedDict
@@ -11,23 +12,51 @@ from flask import current_app
 from flask_babel import get_locale, get_timezone
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import defer
+
+from ..extensions import db
+from ..models import DeliveryOrder
 
 MAX_CARDS = 5000
 _cards = OrderedDict()
 _lock = threading.Lock()
 
 
-def render_card(order, context):
-    """The card of `order`, from the cache when the order has not changed since it was rendered."""
-    key = (order.id, order.updated_at, str(get_locale()), str(get_timezone()), generate_csrf())
-    with _lock:
-        html = _cards.get(key)
-        if html is not None:
-            _cards.move_to_end(key)
-            return html
-    html = Markup(current_app.jinja_env.get_template("orders/_card.html").render(order=order, **context))
+def _viewer():
+    return str(get_locale()), str(get_timezone()), generate_csrf()
+
+
+def _render(order, context):
+    return Markup(current_app.jinja_env.get_template("orders/_card.html").render(order=order, **context))
+
+
+def _remember(key, html):
     with _lock:
         _cards[key] = html
         while len(_cards) > MAX_CARDS:
             _cards.popitem(last=False)
-    return html
+
+
+def render_cards(rows_by_lane, context):
+    """The cards of each lane's (id, status, updated_at) rows, rendering only what the cache lacks."""
+    viewer = _viewer()
+    found, missing = {}, []
+    with _lock:
+        for rows in rows_by_lane.values():
+            for row in rows:
+                key = (row.id, row.updated_at, *viewer)
+                html = _cards.get(key)
+                if html is None:
+                    missing.append(row.id)
+                else:
+                    _cards.move_to_end(key)
+                    found[row.id] = html
+    if missing:
+        # The raw platform payload is large and no card shows it.
+        for order in db.session.scalars(select(DeliveryOrder).options(defer(DeliveryOrder.platform_data))
+                                        .where(DeliveryOrder.id.in_(missing))):
+            found[order.id] = html = _render(order, context)
+            _remember((order.id, order.updated_at, *viewer), html)
+    # An order that left the board between the two reads has no card: it goes at the next poll.
+    return {lane: [found[row.id] for row in rows if row.id in found] for lane, rows in rows_by_lane.items()}

@@ -5,15 +5,15 @@ once apply one change), asks the lifecycle whether the move is allowed, stamps a
 queues the push to the platform in the same transaction, and writes the audit log.
 """
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, text
-from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..i18n import STATUS_LABELS
 from ..integrations.outbound import queue_status_push
-from ..models import AuditLog, DeliveryOrder, IntegrationConfig, OrderStatus
+from ..models import AuditLog, DeliveryOrder, IntegrationConfig, OrderStatus, OrderStatusHistory
 from ..platforms import adapter_for
 from .lifecycle import TransitionRefused, apply_status, can_move
 
@@ -117,40 +117,87 @@ LANES = (
 DONE_CARDS = 40  # the newest finished orders; the Orders page has the rest
 OPEN = tuple(status for _, _, statuses in LANES[:4] for status in statuses)
 DONE = LANES[4][2]
+LANE_OF = {status: key for key, _, statuses in LANES for status in statuses}
+# A transaction that commits a moment after a poll may carry an updated_at from before it: every
+# poll looks this far back, so such a change is seen by the next poll rather than never.
+LATE_COMMIT = timedelta(seconds=10)
+# Beyond these, naming the changed lanes costs more than redrawing them all.
+REDRAW_AFTER = timedelta(minutes=15)
+MAX_CHANGED = 200
 
 
-def board_orders(company_id, day_start, platform=None, search=None):
-    """Open orders, and those finished since `day_start`, grouped by lane (test orders never)."""
-    # The raw platform payload is large and no card shows it.
-    base = (select(DeliveryOrder).options(defer(DeliveryOrder.platform_data))
-            .where(DeliveryOrder.company_id == company_id, DeliveryOrder.is_test.is_(False)))
+def board_rows(company_id, day_start, platform=None, search=None, lanes=None):
+    """(id, status, updated_at) of the board's orders by lane, for all lanes or only those in `lanes`.
+
+    Open orders oldest first, and the newest orders finished since `day_start`; test orders never.
+    Only the keys of the cards are read: cards come from the cache (cards.py) while an order is unchanged.
+    """
+    lanes = set(LANE_OF.values()) if lanes is None else set(lanes)
+    columns = (DeliveryOrder.id, DeliveryOrder.status, DeliveryOrder.updated_at)
+    base = select(*columns).where(DeliveryOrder.company_id == company_id, DeliveryOrder.is_test.is_(False))
     if platform:
         base = base.where(DeliveryOrder.platform == platform)
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         base = base.where(or_(DeliveryOrder.order_number.ilike(pattern), DeliveryOrder.short_code.ilike(pattern),
                               DeliveryOrder.customer_name.ilike(pattern)))
-    open_orders = db.session.scalars(base.where(DeliveryOrder.status.in_(OPEN))
-                                     .order_by(DeliveryOrder.created_at)).all()
-    done = db.session.scalars(base.where(DeliveryOrder.status.in_(DONE), DeliveryOrder.updated_at >= day_start)
-                              .order_by(DeliveryOrder.updated_at.desc()).limit(DONE_CARDS)).all()
-    lanes = {key: [] for key, _, _ in LANES}
-    lane_of = {status: key for key, _, statuses in LANES for status in statuses}
-    for order in open_orders:
-        lanes[lane_of[order.status]].append(order)
-    lanes["done"] = list(done)
-    return lanes
+    rows = {key: [] for key in lanes}
+    open_statuses = [status for status in OPEN if LANE_OF[status] in lanes]
+    if open_statuses:
+        for row in db.session.execute(base.where(DeliveryOrder.status.in_(open_statuses))
+                                      .order_by(DeliveryOrder.created_at)):
+            rows[LANE_OF[row.status]].append(row)
+    if "done" in lanes:
+        rows["done"] = db.session.execute(
+            base.where(DeliveryOrder.status.in_(DONE), DeliveryOrder.updated_at >= day_start)
+            .order_by(DeliveryOrder.updated_at.desc()).limit(DONE_CARDS)).all()
+    return rows
 
 
-_BOARD_VERSION = text(
-    "SELECT coalesce(extract(epoch FROM greatest("
-    " (SELECT max(updated_at) FROM delivery_orders WHERE company_id = :company),"
-    " (SELECT max(updated_at) FROM integration_configs WHERE company_id = :company))), 0)")
+_BOARD_VERSION = text("""
+    WITH latest AS (
+      SELECT greatest((SELECT max(updated_at) FROM delivery_orders WHERE company_id = :company),
+                      (SELECT max(updated_at) FROM integration_configs WHERE company_id = :company)) AS at)
+    SELECT coalesce(extract(epoch FROM latest.at), 0),
+           (SELECT count(*) FROM (SELECT FROM delivery_orders
+                                  WHERE company_id = :company AND updated_at > latest.at - make_interval(secs => :late)
+                                  LIMIT 1000) recent)
+    FROM latest""")
 
 
 def board_version(company_id):
     """Changes whenever an order or an integration of the company changes: the board's poll key.
 
-    Two index probes (idx_orders_company_updated), so an unchanged poll costs almost nothing.
+    The newest change, and how many orders changed shortly before it (so a late commit with an
+    older timestamp still changes the key). Index probes on idx_orders_company_updated only.
     """
-    return f"{db.session.scalar(_BOARD_VERSION, {'company': company_id}):.6f}"
+    latest, recent = db.session.execute(_BOARD_VERSION, {"company": company_id,
+                                                         "late": LATE_COMMIT.total_seconds()}).one()
+    return f"{latest:.6f}-{recent}"
+
+
+def lanes_changed_since(company_id, version):
+    """The lanes whose cards may differ from a board showing `version`, or None when unknown (redraw all).
+
+    A card changes lane with its status, so both the lane it is in now and the one it left count.
+    """
+    try:
+        since = datetime.fromtimestamp(float(version.split("-")[0]), timezone.utc) - LATE_COMMIT
+    except (AttributeError, ValueError, OverflowError, OSError):
+        return None
+    if since < datetime.now(timezone.utc) - REDRAW_AFTER:
+        return None  # a board that was asleep (a tablet in standby) is redrawn
+    changed = db.session.execute(
+        select(DeliveryOrder.id, DeliveryOrder.status)
+        .where(DeliveryOrder.company_id == company_id, DeliveryOrder.updated_at > since)
+        .limit(MAX_CHANGED + 1)).all()
+    if len(changed) > MAX_CHANGED:
+        return None
+    if not changed:
+        return set()
+    previous = db.session.scalars(
+        select(OrderStatusHistory.from_status).distinct()
+        .where(OrderStatusHistory.company_id == company_id,
+               OrderStatusHistory.order_id.in_([row.id for row in changed]),
+               OrderStatusHistory.created_at > since, OrderStatusHistory.from_status.is_not(None))).all()
+    return {LANE_OF[status] for status in [row.status for row in changed] + list(previous)}

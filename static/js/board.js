@@ -67,12 +67,25 @@
   }
   showSound();
   setInterval(() => {
-    const waiting = Number(board()?.dataset.pending || 0);
+    const waiting = document.querySelectorAll("#lane-new .order-card").length;
     document.title = (waiting ? `(${waiting}) ` : "") + document.title.replace(/^\(\d+\) /, "");
     if (soundOn && waiting) chime();
   }, 4000);
 
-  // --- Live updates: skip a poll while someone is choosing in a card; keep focus across swaps ------
+  // --- Live updates -----------------------------------------------------------------------------
+  // Every request from the board says which version it shows, so the answer holds only what changed
+  // since (out-of-band swaps of whole lanes). A poll waits while someone is choosing in a card, and a
+  // full redraw every few minutes lets finished orders of yesterday leave the Done lane.
+  const state = () => document.getElementById("board-state");
+  let lastFullRedraw = Date.now();
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    if (!board()) return;
+    event.detail.parameters.since = state()?.dataset.version || "";
+    if (event.detail.elt.id === "board-lanes" && Date.now() - lastFullRedraw > 5 * 60 * 1000) {
+      event.detail.parameters.force = "1";
+      lastFullRedraw = Date.now();
+    }
+  });
   let focusedId = null;
   document.body.addEventListener("htmx:beforeRequest", (event) => {
     const el = event.detail.elt;
@@ -81,18 +94,24 @@
       if (active && board()?.contains(active) && ["SELECT", "INPUT"].includes(active.tagName)) event.preventDefault();
     }
   });
-  document.body.addEventListener("htmx:beforeSwap", () => {
+  const doneOpen = () => sessionStorage.getItem("done-open") === "1";
+  document.body.addEventListener("toggle", (event) => {
+    if (event.target.id === "lane-done") sessionStorage.setItem("done-open", event.target.open ? "1" : "0");
+  }, true);
+  document.body.addEventListener("htmx:oobBeforeSwap", () => {
     const active = document.activeElement;
-    focusedId = active && active.closest?.(".order-card") ? active.closest(".order-card").id : null;
-    const done = document.getElementById("lane-done");
-    if (done) sessionStorage.setItem("done-open", done.open ? "1" : "0");
+    focusedId = active && active.closest?.(".order-card") ? active.closest(".order-card").id : focusedId;
   });
-  document.body.addEventListener("htmx:afterSwap", () => {
-    if (focusedId) document.getElementById(focusedId)?.focus();
-    const done = document.getElementById("lane-done");
-    if (done) done.open = sessionStorage.getItem("done-open") === "1";
+  document.body.addEventListener("htmx:oobAfterSwap", (event) => {
+    const target = event.detail.target;
+    if (target?.id === "lane-done") target.open = doneOpen();
+    // A swapped lane takes the focused card with it: focus the same order again, wherever it is now.
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (focusedId && lost) document.getElementById(focusedId)?.focus();
     tick();
   });
+  const done = document.getElementById("lane-done");
+  if (done) done.open = doneOpen();
   const setLive = (online) => {
     if (!liveState) return;
     liveState.textContent = online ? liveState.dataset.online : liveState.dataset.offline;

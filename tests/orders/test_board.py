@@ -12,7 +12,23 @@ def kitchen(make_company, make_integration):
 
 
 def _version(page):
-    return page.split('data-version="')[1].split('"')[0]
+    return page.split('id="board-state"')[1].split('data-version="')[1].split('"')[0]
+
+
+def _settle(owner_conninfo):
+    """Date every order's last change a minute back, as if the board had been open for a while.
+
+    (A poll also redraws the lanes of orders changed in the 10 s before the version it shows.)
+    """
+    with psycopg.connect(owner_conninfo) as connection:
+        connection.execute("SET session_replication_role = replica")  # keep set_updated_at out of it
+        connection.execute("UPDATE delivery_orders SET updated_at = updated_at - interval '1 minute'")
+
+
+def _swapped(answer):
+    """The ids of the regions an update answer swaps out of band."""
+    import re
+    return set(re.findall(r'id="([\w-]+)"[^>]*hx-swap-oob="true"', answer))
 
 
 def test_board_shows_open_orders_in_their_lanes(app, auth, client, kitchen):
@@ -139,3 +155,66 @@ def test_cached_cards_follow_the_order_and_the_language(app, auth, client, kitch
     auth.post(f"/orders/{order_id}/actions/accept", {"preparation_minutes": "10"}, page="/board")
     moved = client.get("/board").get_data(as_text=True)
     assert "#CACHE1" in moved.split('class="lane lane-preparing"')[1].split("</section>")[0]
+
+
+def test_a_poll_answers_only_the_lanes_that_changed(app, auth, client, kitchen, owner_conninfo):
+    company, integration = kitchen
+    add_order(app, company, integration, status="IN_PREPARATION", order_number="PREP1")
+    _settle(owner_conninfo)
+    auth.login(company.email("USER"))
+    version = _version(client.get("/board").get_data(as_text=True))
+    add_order(app, company, integration, order_number="LATE1")
+    answer = client.get(f"/board/lanes?since={version}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert _swapped(answer) == {"board-state", "pause-banners", "platform-switches", "lane-new"}
+    assert "#LATE1" in answer and "#PREP1" not in answer  # the unchanged lane is not sent again
+    assert _version(answer) != version
+
+
+def test_an_action_redraws_the_lane_a_card_left_and_the_one_it_joined(app, auth, client, kitchen, owner_conninfo):
+    company, integration = kitchen
+    order_id = add_order(app, company, integration, order_number="MOVE2")
+    add_order(app, company, integration, status="OUT_FOR_DELIVERY", order_number="AWAY1")
+    _settle(owner_conninfo)
+    auth.login(company.email("USER"))
+    version = _version(client.get("/board").get_data(as_text=True))
+    answer = auth.post(f"/orders/{order_id}/actions/accept", {"preparation_minutes": "15", "since": version},
+                       page="/board", headers={"HX-Request": "true"}).get_data(as_text=True)
+    swapped = _swapped(answer)
+    assert {"lane-new", "lane-preparing", "board-message"} <= swapped and "lane-on_the_way" not in swapped
+    assert "#MOVE2" in answer.split('id="lane-preparing"')[1] and "#MOVE2" not in answer.split('id="lane-new"')[1].split("</section>")[0]
+    assert "#AWAY1" not in answer
+
+
+def test_an_unreadable_or_old_version_redraws_every_lane(app, auth, client, kitchen):
+    company, integration = kitchen
+    add_order(app, company, integration, order_number="ANY1")
+    auth.login(company.email("USER"))
+    lanes = {"lane-new", "lane-preparing", "lane-ready", "lane-on_the_way", "lane-done"}
+    for since in ("garbage", "1e400-1", "-5", "100.0-3"):
+        answer = client.get(f"/board/lanes?since={since}", headers={"HX-Request": "true"})
+        assert answer.status_code == 200 and lanes <= _swapped(answer.get_data(as_text=True)), since
+
+
+def test_pausing_from_the_board_redraws_the_platform_switches(app, auth, client, kitchen):
+    company, integration = kitchen
+    auth.login(company.email("USER"))
+    answer = auth.post(f"/board/integrations/{integration}/pause", {"minutes": "30"}, page="/board",
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    switches = answer.split('id="platform-switches"')[1].split("</section>")[0]
+    assert "Resume" in switches and "is paused" in answer.split('id="pause-banners"')[1]
+
+
+def test_a_change_committed_late_with_an_older_timestamp_still_changes_the_version(app, auth, client, kitchen,
+                                                                                  owner_conninfo):
+    company, integration = kitchen
+    add_order(app, company, integration, order_number="FIRST1")
+    auth.login(company.email("USER"))
+    version = _version(client.get("/board").get_data(as_text=True))
+    # A transaction that began before the board's last poll commits after it: its now() is older.
+    late = add_order(app, company, integration, order_number="LATE2")
+    with psycopg.connect(owner_conninfo) as connection:
+        connection.execute("SET session_replication_role = replica")
+        connection.execute("UPDATE delivery_orders SET updated_at = (SELECT min(updated_at) FROM delivery_orders)"
+                           " - interval '2 seconds' WHERE id = %s", (late,))
+    answer = client.get(f"/board/lanes?since={version}", headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "#LATE2" in answer.get_data(as_text=True)
