@@ -2,10 +2,11 @@
 
 - A ledger row may reverse one other row (`reverses_id`), at most once: a cancelled order takes back
   its earned points and gives back the points redeemed on it, each with its own REVERSAL row.
-- An order earns once, has at most one redemption and pays at most one referral bonus; EARN rows
-  (and their reversals) may carry 0 points, so every delivered order of a member is in the ledger (spend and order counts
-  are sums of it, and the balance check covers them).
+- An order earns once, has at most one redemption and pays at most one referral bonus. EARN rows
+  (and their reversals) may carry 0 points, so every delivered order of a member is in the ledger:
+  spend and order counts are sums of it, and the balance check covers them.
 - Members may be referred by another member of the same company.
+- Changes of programs and tiers are audited (a trigger, like users and integrations).
 - Orders are found by the tail of their phone number (platforms send +966 5…, 05…, 9665…, Arabic
   digits), the index behind a customer's order history across platforms.
 
@@ -15,6 +16,8 @@ Create Date: 2026-12-01
 """
 from alembic import op
 
+from portal.migration_helpers import add_audit_trigger
+
 revision = "0008_loyalty"
 down_revision = "0007_menu"
 branch_labels = None
@@ -23,6 +26,8 @@ depends_on = None
 # The last 8 digits of a phone as any platform writes it (Arabic-Indic digits read as 0-9).
 PHONE_TAIL_SQL = ("right(regexp_replace(translate(customer_phone, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹', "
                   "'01234567890123456789'), '[^0-9]', '', 'g'), 8)")
+
+AUDITED = ("loyalty_programs", "loyalty_tiers")
 
 
 def upgrade():
@@ -52,9 +57,14 @@ def upgrade():
     CREATE INDEX idx_customer_loyalty_last_order ON customer_loyalty (company_id, last_order_at DESC NULLS LAST);
     """)
     op.execute(f"CREATE INDEX idx_orders_customer_phone_tail ON delivery_orders (company_id, ({PHONE_TAIL_SQL}))")
+    # A program's rules decide what customers are owed: every change of them is in the audit log.
+    for table in AUDITED:
+        add_audit_trigger(table)
 
 
 def downgrade():
+    for table in AUDITED:
+        op.execute(f"DROP TRIGGER audit_{table}_trigger ON {table}")
     op.execute("""
     DROP INDEX idx_orders_customer_phone_tail;
     DROP INDEX idx_customer_loyalty_last_order;
