@@ -420,11 +420,11 @@ def accrue_order(order, user_id=None, now=None):
     test orders and orders of a company without an active program earn nothing, and say why.
     """
     now = _now(now)
-    why = not_earning_reason(order)
-    if why is not None:
-        return Accrual(reason=why)
     program = active_program()
     company = db.session.get(Company, order.company_id)
+    why = not_earning_reason(order, program, company)
+    if why is not None:
+        return Accrual(reason=why)
     phone = normalize_for_company(order.customer_phone, company)
     member = member_for_phone(program, phone, name=order.customer_name, email=order.customer_email, now=now)
     existing = _row_for_order(order.id, T.EARN)
@@ -435,7 +435,8 @@ def accrue_order(order, user_id=None, now=None):
     if order.customer_email and not member.customer_email:
         member.customer_email = order.customer_email[:255]
     first_order = member.order_count == 0 and not _has_earned(member)
-    tier = db.session.get(LoyaltyTier, member.loyalty_tier_id) if member.loyalty_tier_id else None
+    tiers = program_tiers(program)
+    tier = next((tier for tier in tiers if tier.id == member.loyalty_tier_id), None)
     spend = Decimal(order.total_amount or 0)
     earnable = max(spend - redeemed_value(order.id), Decimal(0))
     points = points_for(program, tier, earnable)
@@ -454,19 +455,19 @@ def accrue_order(order, user_id=None, now=None):
             _post(referrer, T.REFERRAL, program.referral_bonus, program=program, order_id=order.id,
                   reason=f"Referred {member.customer_phone}: first order #{order.order_number}", lot=True, now=now)
             assign_tier(referrer, program, now=now)
-    assign_tier(member, program, now=now)
+    assign_tier(member, program, now=now, tiers=tiers)
     return Accrual(earned=points, member=member, row=row, created=True)
 
 
-def not_earning_reason(order):
+def not_earning_reason(order, program=None, company=None):
     """Why this order earns (or earned) no points, or None if it does."""
     if order.is_test:
         return _l("Test orders earn no points.")
-    if active_program() is None:
+    if (program or active_program()) is None:
         return _l("There is no active loyalty program.")
     if not order.customer_phone:
         return _l("The platform sent no phone number for this customer, so no points can be earned.")
-    if normalize_for_company(order.customer_phone) is None:
+    if normalize_for_company(order.customer_phone, company) is None:
         return _l("The phone number %(phone)s cannot be read, so no points can be earned.",
                   phone=order.customer_phone)
     return None
@@ -716,25 +717,19 @@ def expire_points(now=None):
 def _qualifying_stats(company_id, windows, now, member_ids=None):
     """{member id: {window days or None: (points earned, spend)}} from the ledger.
 
-    Earned points are earns and referral bonuses (net of their reversals), spend is what delivered
-    orders cost; each counted by when it was earned, within the window.
+    Earned points are earns and referral bonuses, spend is what delivered orders cost, each counted
+    by when it was earned, within the window; a reversed (cancelled or refunded) order counts not at all.
     """
     t = LoyaltyTransaction.__table__.alias("t")
-    o = LoyaltyTransaction.__table__.alias("o")
-    base_type = func.coalesce(o.c.transaction_type, t.c.transaction_type)
-    base_at = func.coalesce(o.c.created_at, t.c.created_at)
+    r = LoyaltyTransaction.__table__.alias("r")
     columns = [t.c.customer_loyalty_id]
     for window in windows:
-        since = now - timedelta(days=window) if window else None
-        within = base_at >= since if since is not None else text("true")
+        within = t.c.created_at >= now - timedelta(days=window) if window else text("true")
         columns.append(func.coalesce(func.sum(t.c.points).filter(within), 0))
-        earned_spend = func.coalesce(func.sum(t.c.amount).filter(and_(within, t.c.transaction_type == "EARN")), 0)
-        reversed_spend = func.coalesce(func.sum(t.c.amount).filter(and_(within, base_type == "EARN",
-                                                                       t.c.transaction_type == "REVERSAL")), 0)
-        columns.append(earned_spend - reversed_spend)
-    query = (select(*columns).select_from(t.outerjoin(o, and_(o.c.company_id == t.c.company_id,
-                                                              o.c.id == t.c.reverses_id)))
-             .where(t.c.company_id == company_id, base_type.in_(["EARN", "REFERRAL"]))
+        columns.append(func.coalesce(func.sum(t.c.amount).filter(and_(within, t.c.transaction_type == "EARN")), 0))
+    query = (select(*columns).select_from(t.outerjoin(r, and_(r.c.company_id == t.c.company_id,
+                                                              r.c.reverses_id == t.c.id)))
+             .where(t.c.company_id == company_id, t.c.transaction_type.in_(["EARN", "REFERRAL"]), r.c.id.is_(None))
              .group_by(t.c.customer_loyalty_id))
     if member_ids is not None:
         query = query.where(t.c.customer_loyalty_id.in_(member_ids))
