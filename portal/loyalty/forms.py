@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..phones import _DIGITS
@@ -27,6 +28,8 @@ def _western_digits(valuelist):
 class NumberField(DecimalField):
     """A decimal typed in any digits; a clear message when it is not a number."""
 
+    widget = TextInput()  # type=number refuses Arabic-Indic digits and the Arabic decimal separator
+
     def process_formdata(self, valuelist):
         valuelist = _western_digits(valuelist)
         if valuelist and valuelist[0] != "":
@@ -41,6 +44,8 @@ class NumberField(DecimalField):
 
 class WholeNumberField(IntegerField):
     """A whole number typed in any digits."""
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist):
         valuelist = _western_digits(valuelist)

@@ -443,14 +443,14 @@ def loyalty_panel(order, phone=None, redeem_form=None, refund_form=None, message
     panel["redeem_reversed"] = panel["redeem"] is not None and panel["redeem"].id in reversed_ids
     panel["why_not"] = services.not_earning_reason(order, program)
     panel["point_value"] = program.point_value
+    tier = db.session.get(LoyaltyTier, member.loyalty_tier_id) if member and member.loyalty_tier_id else None
+    if panel["earn"] is None and panel["why_not"] is None and order.status not in services.CLOSED_ORDER:
+        earnable = max(order.total_amount - services.redeemed_value(order.id), 0)
+        panel["estimate"] = services.points_for(program, tier, earnable)
     if member is not None:
-        tier = db.session.get(LoyaltyTier, member.loyalty_tier_id) if member.loyalty_tier_id else None
         panel["tier"] = tier
         panel["value"] = services._quantize(member.current_points * program.point_value, order.currency)
         panel["limits"] = services.redemption_limits(program, member, order)
-        if panel["earn"] is None and panel["why_not"] is None and order.status not in services.CLOSED_ORDER:
-            earnable = max(order.total_amount - services.redeemed_value(order.id), 0)
-            panel["estimate"] = services.points_for(program, tier, earnable)
         if panel["redeem_form"] is None:
             form = RedeemForm(formdata=None)
             form.member_id.data = str(member.id)

@@ -219,7 +219,10 @@ def program_summary(program, tiers, currency):
     elif program.program_type in CASHBACK_TYPES:
         lines.append(_("Customers get %(percent)s%% of every delivered order back as credit, on every platform.",
                        percent=_number(back)))
-    elif rate >= 1:
+    elif rate == 1:
+        lines.append(_("Customers earn 1 point for every %(unit)s spent on delivered orders, on every platform.",
+                       unit=money(1, currency)))
+    elif rate > 1:
         lines.append(_("Customers earn %(points)s points for every %(unit)s spent on delivered orders, on every "
                        "platform.", points=_number(rate), unit=money(1, currency)))
     else:
@@ -637,7 +640,7 @@ def redeem(order_id, member_id, points, user, now=None):
     amount = _quantize(points * limits.point_value, order.currency)
     try:
         row = _post(member, T.REDEEM, -points, order_id=order.id, user_id=user.id, amount=amount, now=now,
-                    reason=f"Redeemed on {order.platform.value} #{order.order_number}")
+                    reason=f"Redeemed on {order.platform.value.title()} #{order.order_number}")
     except IntegrityError:
         db.session.rollback()
         raise LoyaltyError(_l("Points have already been redeemed on this order.")) from None

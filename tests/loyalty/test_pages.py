@@ -30,7 +30,7 @@ def test_manager_sets_up_a_program_and_sees_what_customers_get(client, auth, sho
     assert response.status_code == 302
     assert _programs(owner_conninfo) == [("Kabsa Rewards", "TIER_BASED", Decimal("1.0000"), True)]
     page = client.get("/loyalty/").get_data(as_text=True)
-    assert "Customers earn 1 points for every SAR" in page and "worth SAR" in page
+    assert "Customers earn 1 point for every SAR" in page and "worth SAR" in page
     assert "Points expire 365 days after they are earned" in page
     assert "gets 25 points when the new customer" in page
 
