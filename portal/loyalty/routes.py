@@ -15,7 +15,8 @@ from ..auth.decorators import roles_required
 from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..lookups import get_or_404
-from ..models import CustomerLoyalty, DeliveryOrder, LoyaltyProgram, LoyaltyTier, LoyaltyTransaction, OrderStatus, UserRole
+from ..models import (CustomerLoyalty, DeliveryOrder, LoyaltyProgram, LoyaltyProgramType, LoyaltyTier,
+                      LoyaltyTransaction, OrderStatus, UserRole)
 from ..orders.routes import page_or_fragment
 from . import bp, queries, services
 from .forms import (PROGRAM_TYPE_LABELS, AdjustForm, MemberForm, ProgramForm, RedeemForm, ReferrerForm, RefundForm,
@@ -155,17 +156,13 @@ def _preview(form):
     if any(getattr(form, name).errors for name in values) or values["points_per_currency_unit"] is None \
             or not values["point_value"] or values["max_redemption_percentage"] is None:
         return None
-    draft = LoyaltyProgram(**{**values, "program_type": values["program_type"] or "POINTS_BASED",
+    draft = LoyaltyProgram(**{**values, "program_type": LoyaltyProgramType(values["program_type"] or "POINTS_BASED"),
                               "tier_bonus_multiplier": values["tier_bonus_multiplier"] or 0,
                               "min_redemption_points": values["min_redemption_points"] or 0,
-                              "referral_bonus": values["referral_bonus"] or 0})
-    from ..models import LoyaltyProgramType
-    draft.program_type = LoyaltyProgramType(draft.program_type)
+                              "referral_bonus": values["referral_bonus"] or 0})  # never added to the session
     program = services.active_program()
     tiers = services.program_tiers(program) if program is not None else []
-    summary = services.program_summary(draft, tiers, g.company.currency)
-    db.session.expunge(draft) if draft in db.session else None
-    return summary
+    return services.program_summary(draft, tiers, g.company.currency)
 
 
 @bp.post("/program/<program_id>/activate")

@@ -16,7 +16,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 

@@ -83,3 +83,19 @@ def test_expiry_job_runs_every_company_in_its_own_tenant(app, shop, other_shop, 
     # Each look across companies is audited.
     assert owner_rows(owner_conninfo, "SELECT count(*) FROM audit_logs WHERE operation = 'CROSS_TENANT_ACCESS' "
                                       "AND new_values ->> 'reason' = 'loyalty expiry and tier sweep'") == [(3,)]
+
+
+def test_the_worker_tasks_run_the_sweep_and_the_company_job(app, shop, owner_conninfo):
+    """The procrastinate tasks as the worker calls them: the periodic one gets a timestamp."""
+    from portal.jobs import expire_loyalty_points_task, job_app, loyalty_sweep_task
+    make_program(app, shop.company, expiration_days=30)
+    _earn(app, shop, "100", START)
+    later = START + timedelta(days=31)
+    with app.app_context():
+        loyalty_sweep_task(int(later.timestamp()))
+        (args,), = owner_rows(owner_conninfo, "SELECT args FROM procrastinate_jobs WHERE task_name = 'expire_loyalty_points'")
+        expire_loyalty_points_task(**args)
+    assert member(owner_conninfo)[0] == 0
+    schedule = {(periodic.task.name, periodic.task.queue, periodic.cron)
+                for periodic in job_app.periodic_registry.periodic_tasks.values()}
+    assert ("loyalty_sweep", "scheduled", "7 * * * *") in schedule  # hourly, on the scheduled queue
