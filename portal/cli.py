@@ -17,6 +17,7 @@ def register(app):
     app.cli.add_command(rotate_keys_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(simulate_command)
+    app.cli.add_command(loyalty_check_command)
 
 
 @click.command("seed-demo")
@@ -90,3 +91,29 @@ def worker_command(concurrency, burst):
     from .jobs import run_worker
 
     run_worker(current_app._get_current_object(), concurrency=concurrency, wait=not burst)
+
+
+@click.command("loyalty-check")
+def loyalty_check_command():
+    """Check that every member's points, spend and order count equal the sums of their ledger."""
+    from .loyalty.services import check_balances
+    from .models import Company
+    from .tenancy import cross_tenant, tenant
+
+    with cross_tenant("loyalty-check command") as session:
+        companies = session.execute(select(Company.id, Company.name).order_by(Company.name)).all()
+    db.session.commit()
+    failed = False
+    for company_id, name in companies:
+        with tenant(company_id):
+            result = check_balances()
+            db.session.commit()
+        if not result.members:
+            continue
+        click.echo(f"{name}: {result.members} members, "
+                   + ("balances equal the ledger" if result.ok else f"{len(result.mismatches)} mismatches"))
+        for mismatch in result.mismatches:
+            failed = True
+            click.echo(f"  {mismatch.phone} {mismatch.field}: stored {mismatch.stored}, ledger {mismatch.ledger}")
+    if failed:
+        raise click.ClickException("Some balances differ from the ledger.")

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from .auth.passwords import hash_password
 from .crypto import encrypt_secret
 from .extensions import db
-from .models import (Company, CustomerLoyalty, DeliveryOrder, IntegrationConfig, LoyaltyProgram, LoyaltyTier,
+from .models import (Company, DeliveryOrder, IntegrationConfig, LoyaltyProgram, LoyaltyTier,
                      MenuMapping, OrderStatus, OrderStatusHistory, Product, User, UserRole)
 from .tenancy import tenant
 
@@ -295,7 +295,7 @@ def _seed_orders(spec, products, integrations, rng, now):
         rate = rates.get(platform, Decimal("15.00"))
         order_id = stable_id("order", company_id, number)
         customer = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-        phone = f"{spec['phone_prefix']}{rng.randint(0, 99999999):08d}"
+        phone = _regular_phone(spec, rng.randint(0, 99999999))
         timestamps = _lifecycle(status, created, rng)
         orders.append({
             "id": order_id, "company_id": company_id, "integration_config_id": integrations[platform],
@@ -361,22 +361,13 @@ def _history_steps(status, created, stamps):
     return steps
 
 
+def _regular_phone(spec, draw):
+    """One of 120 regular customers' mobile numbers: they order again and again, on every platform."""
+    digits = 8 if spec["country_code"] == "SA" else 7  # +966 5xxxxxxxx, +965 5xxxxxxx
+    return f"{spec['phone_prefix']}{(draw % 120) * 524287 % 10 ** digits:0{digits}d}"
+
+
 def _seed_customers(spec, orders):
-    """Loyalty members for customers with delivered orders; points start at 0 (the ledger is empty)."""
-    program_id = stable_id("loyalty", spec["id"])
-    members = {}
-    for order in orders:
-        if order["status"] != OrderStatus.DELIVERED:
-            continue
-        member = members.setdefault(order["customer_phone"], {
-            "name": order["customer_name"], "spent": Decimal(0), "orders": 0, "last": order["created_at"]})
-        member["spent"] += order["total_amount"]
-        member["orders"] += 1
-        member["last"] = max(member["last"], order["created_at"])
-    rows = []
-    for phone, member in list(members.items())[:200]:
-        rows.append({"id": stable_id("member", spec["id"], phone), "company_id": spec["id"],
-                     "loyalty_program_id": program_id, "customer_phone": phone, "customer_name": member["name"],
-                     "current_points": 0, "total_points_earned": 0, "total_spent": member["spent"],
-                     "order_count": member["orders"], "last_order_at": member["last"]})
-    _insert(CustomerLoyalty, rows)
+    """Loyalty members and their ledger, earned through the loyalty service (portal/loyalty/demo.py)."""
+    from .loyalty.demo import seed_ledger
+    seed_ledger(spec["id"])

@@ -100,3 +100,26 @@ def run_worker(app, concurrency=4, wait=True):
         thread.start()
         thread.join()
 
+
+
+# --- Loyalty: points expiry and tier moves (hourly; each company in its own job and tenant) ---------
+
+@job_app.periodic(cron="7 * * * *", periodic_id="loyalty_sweep")
+@job_app.task(name="loyalty_sweep", queue=QUEUE_SCHEDULED)
+def loyalty_sweep_task(timestamp):
+    """Find the companies whose points expire or whose tiers slide, and queue a job for each."""
+    from datetime import datetime, timezone
+
+    from .loyalty.jobs import sweep
+    with _task_context():
+        sweep(datetime.fromtimestamp(timestamp, tz=timezone.utc))
+
+
+@job_app.task(name="expire_loyalty_points", queue=QUEUE_SCHEDULED)
+def expire_loyalty_points_task(company_id, until):
+    """Expire one company's points older than its program allows (oldest first) and re-tier its members."""
+    from datetime import datetime
+
+    from .loyalty.jobs import expire_company_points
+    with _task_context():
+        expire_company_points(uuid.UUID(company_id), now=datetime.fromisoformat(until))

@@ -76,6 +76,8 @@ class CustomerLoyalty(db.Model):
                              name="fk_customer_loyalty_program"),
         ForeignKeyConstraint(["company_id", "loyalty_tier_id"], ["loyalty_tiers.company_id", "loyalty_tiers.id"],
                              name="fk_customer_loyalty_tier"),
+        ForeignKeyConstraint(["company_id", "referred_by_id"], ["customer_loyalty.company_id", "customer_loyalty.id"],
+                             name="fk_customer_loyalty_referred_by"),
     )
     id: Mapped[uuid.UUID] = uuid_pk()
     customer_phone: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -92,6 +94,8 @@ class CustomerLoyalty(db.Model):
     company_id: Mapped[uuid.UUID] = company_fk()
     loyalty_program_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     loyalty_tier_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    referred_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    tier_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = updated_at()
 
 
@@ -108,6 +112,9 @@ class LoyaltyTransaction(db.Model):
                              name="fk_loyalty_tx_order"),
         ForeignKeyConstraint(["company_id", "user_id"], ["users.company_id", "users.id"],
                              name="fk_loyalty_tx_user"),
+        ForeignKeyConstraint(["company_id", "reverses_id"],
+                             ["loyalty_transactions.company_id", "loyalty_transactions.id"],
+                             name="fk_loyalty_tx_reverses"),
     )
     id: Mapped[uuid.UUID] = uuid_pk()
     customer_loyalty_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
@@ -119,5 +126,6 @@ class LoyaltyTransaction(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reverses_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     company_id: Mapped[uuid.UUID] = company_fk()
     created_at: Mapped[datetime] = created_at()

@@ -2,6 +2,10 @@
 
 Platform events and staff actions both go through `apply_status`, so every change gets its
 timestamp, a status-history row, and the same rule that an order never moves backwards.
+
+One move leaves a terminal state: a platform may cancel an order after it was delivered (its way
+of reporting a refund). Staff cannot; a manager records a refund on the order's loyalty panel.
+Delivered orders earn loyalty points and cancelled ones give them back (`loyalty.services`).
 """
 from datetime import datetime, timezone
 
@@ -34,8 +38,11 @@ class TransitionRefused(ValueError):
     """A status change the lifecycle does not allow; the message says why."""
 
 
-def can_move(current, target):
-    """True if an order in `current` may move to `target` (never backwards, nothing after the end)."""
+def can_move(current, target, source=None):
+    """True if an order in `current` may move to `target` (never backwards, nothing after the end,
+    except a platform's cancellation or refund of a delivered order)."""
+    if current == OrderStatus.DELIVERED and target == OrderStatus.CANCELLED and source == "PLATFORM":
+        return True
     if current in TERMINAL or current == target:
         return False
     if target == OrderStatus.REJECTED:
@@ -56,7 +63,7 @@ def apply_status(order, target, *, source="USER", user_id=None, reason=None, at=
     Raises TransitionRefused when the lifecycle does not allow the move.
     """
     target = OrderStatus(target)
-    if not can_move(order.status, target):
+    if not can_move(order.status, target, source=source):
         raise TransitionRefused(f"An order that is {order.status.value} cannot become {target.value}.")
     at = at or datetime.now(timezone.utc)
     previous = order.status
@@ -69,4 +76,6 @@ def apply_status(order, target, *, source="USER", user_id=None, reason=None, at=
         order.accepted_at = at  # a platform may skip steps we never saw
     db.session.add(OrderStatusHistory(order_id=order.id, company_id=order.company_id, from_status=previous,
                                       to_status=target, source=source, user_id=user_id, reason=reason))
+    from ..loyalty.services import on_status_change
+    on_status_change(order, previous, target, source=source, user_id=user_id, reason=reason)
     return previous

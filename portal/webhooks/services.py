@@ -229,7 +229,7 @@ def _apply_status_event(event, integration, company, payload):
             raise LookupError(f"no order {update.platform_order_id} yet; the order event may still be coming")
         order_id, _ = upsert_order(event.order, integration, company, payload)
     order = db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update())
-    if not can_move(order.status, update.status):
+    if not can_move(order.status, update.status, source="PLATFORM"):
         return "DUPLICATE" if order.status == update.status else "IGNORED", order_id, (
             f"order is already {order.status.value}; {update.status.value} would move it backwards")
     try:

@@ -1,0 +1,9 @@
+"""Loyalty: programs and tiers, the points ledger, accrual on delivered orders, redemption, customers.
+
+Routes in routes.py (program, tiers, dashboard, customers, the order panel), rules in services.py.
+"""
+from flask import Blueprint
+
+bp = Blueprint("loyalty", __name__, url_prefix="/loyalty")
+
+from . import routes  # noqa: E402,F401  (routes register on bp)
