@@ -97,6 +97,9 @@ def register_blueprints(app):
     for blueprint in (auth_bp, dashboard_bp, orders_bp, users_bp, integrations_bp, audit_bp, webhooks_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
 
+    from .analytics.routes import bp as analytics_bp  # issue 7: reports
+    app.register_blueprint(analytics_bp)
+
 
 def register_request_hooks(app):
     @app.before_request

@@ -100,3 +100,16 @@ def run_worker(app, concurrency=4, wait=True):
         thread.start()
         thread.join()
 
+
+
+# --- Analytics (issue 7) ------------------------------------------------------------------------------
+
+@job_app.periodic(cron="* * * * *", periodic_id="analytics_rollup")
+@job_app.task(name="refresh_analytics", queue=QUEUE_SCHEDULED, queueing_lock="refresh_analytics")
+def refresh_analytics_task(timestamp):
+    """Every minute: roll up the days whose orders changed (only those; today stays live)."""
+    from .analytics.rollup import refresh_all
+    with _task_context():
+        refreshed = refresh_all()
+    if refreshed:
+        logger.info("analytics rollup: %s days for %s companies", sum(refreshed.values()), len(refreshed))
