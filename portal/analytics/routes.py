@@ -84,11 +84,10 @@ def printable():
     period = request.args.get("period") if request.args.get("period") in ("day", "week") else "day"
     args = {"to": request.args.get("date") or today.isoformat(), "platform": request.args.get("platform", "")}
     report_range = parse_range(args, today)
-    if period == "week":
-        report_range = parse_range({**args, "to": report_range.end.isoformat(),
-                                    "from": (report_range.end - timedelta(days=6)).isoformat()}, today)
-    else:
-        report_range = parse_range({**args, "from": report_range.end.isoformat()}, today)
+    notes = report_range.notes
+    first = report_range.end - timedelta(days=6 if period == "week" else 0)
+    report_range = parse_range({**args, "to": report_range.end.isoformat(), "from": first.isoformat()}, today)
+    report_range.notes = notes + report_range.notes
     return render_template("analytics/print.html", report_range=report_range, period=period,
                            report=build_report(g.company, report_range), printed_at=datetime.now(ZoneInfo("UTC")))
 

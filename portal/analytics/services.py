@@ -105,9 +105,9 @@ def csv_cell(value, kind, places):
         return str(int(round(value)))
     if kind == "platform":
         return platform_label(value)
-    if kind == "date":
+    if kind == "date" and hasattr(value, "isoformat"):
         return value.isoformat()
-    return csv_safe(value)
+    return csv_safe(str(value))
 
 
 def table_csv(table, currency):
@@ -119,7 +119,7 @@ def table_csv(table, currency):
                      + (" (s)" if column.kind == "seconds" else "") + (" (%)" if column.kind in ("percent", "change")
                                                                        else "")
                      for column in table.columns])
-    for row in table.rows + ([table.footer] if table.footer else []):
+    for row in table.rows + ([table.footer] if table.footer and table.rows else []):
         writer.writerow([csv_cell(value, column.kind, places) for value, column in zip(row, table.columns)])
     return "\ufeff" + buffer.getvalue()
 
