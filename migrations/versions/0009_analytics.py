@@ -396,6 +396,8 @@ def upgrade():
     GRANT USAGE ON SCHEMA public TO {ROLLUP_ROLE};
     GRANT SELECT (company_id, day) ON analytics_dirty_days TO {ROLLUP_ROLE};
     CREATE POLICY rollup_pending ON analytics_dirty_days FOR SELECT TO {ROLLUP_ROLE} USING (true);
+    GRANT SELECT (id, timezone) ON companies TO {ROLLUP_ROLE};
+    CREATE POLICY rollup_timezones ON companies FOR SELECT TO {ROLLUP_ROLE} USING (true);
     """)
     for view, definition in (("v_order_analytics", ORDER_ANALYTICS), ("v_integration_health", INTEGRATION_HEALTH)):
         op.execute(f"DROP VIEW {view}")
@@ -427,4 +429,8 @@ def downgrade():
     DROP TABLE IF EXISTS analytics_daily_items;
     DROP TABLE IF EXISTS analytics_daily;
     """)
-    op.execute(f"REVOKE USAGE ON SCHEMA public FROM {ROLLUP_ROLE}")
+    op.execute(f"""
+    DROP POLICY IF EXISTS rollup_timezones ON companies;
+    REVOKE ALL ON companies FROM {ROLLUP_ROLE};
+    REVOKE USAGE ON SCHEMA public FROM {ROLLUP_ROLE};
+    """)
