@@ -154,3 +154,15 @@ def currency_places(currency):
 @bp.app_template_filter("sync_label")
 def sync_label(status):
     return SYNC_LABELS.get(status, status)
+
+
+@bp.app_template_filter("minutes_label")
+def minutes_label(minutes):
+    """7 min, 2 h 05 min, 3 days: how long ago, to the minute."""
+    if minutes is None:
+        return "—"
+    if minutes < 60:
+        return _("%(m)s min", m=minutes)
+    if minutes < 48 * 60:
+        return _("%(h)s h %(m)02d min", h=minutes // 60, m=minutes % 60)
+    return _("%(d)s days", d=minutes // (24 * 60))

@@ -225,6 +225,7 @@ def build_report(company, report_range):
     """The dashboard and money figures of `report_range` and of the period before it."""
     rng = report_range
     first, start, last = rng.previous_start, rng.start, rng.end
+    queries.without_jit()
     live = queries.live_days(company.id, first, last, rng.today)
     rows = queries.daily_rows(company.id, first, last, live, rng.platforms)
     current_rows = [row for row in rows if row["day"] >= start]
@@ -465,6 +466,7 @@ MISMATCH_REASONS = {
 def reconciliation(company, report_range, limit=200):
     """Orders of the range whose platform-reported totals disagree with what their items add up to."""
     since, until = local_bounds(report_range.start, report_range.end, company.timezone)
+    queries.without_jit()
     rows = queries.mismatched_orders(company.id, since, until, report_range.platforms, limit=limit)
     result = []
     for row in rows:
@@ -560,6 +562,7 @@ def health_report(company, report_range, now=None):
     now = now or datetime.now(ZoneInfo("UTC"))
     rng = report_range
     since, until = local_bounds(rng.start, rng.end, company.timezone)
+    queries.without_jit()
     integrations = [row for row in queries.integrations(company.id)
                     if not rng.platforms or row["platform"] in rng.platforms]
     webhooks = queries.webhook_stats(company.id, since, until, rng.platforms)

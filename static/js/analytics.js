@@ -33,7 +33,8 @@
     const format = formatter(data.format);
     const valueAxis = {
       stacked, beginAtZero: true, max: data.max,
-      ticks: { callback: (value) => format(value), maxTicksLimit: 6 },
+      ticks: { callback: (value) => (data.format === "seconds" ? Math.round(value / 60) + " min" : format(value)),
+               maxTicksLimit: 6, stepSize: data.format === "seconds" ? 300 : undefined },
       grid: { color: "#eef0f3" },
     };
     const categoryAxis = { stacked, grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0 } };
@@ -45,7 +46,7 @@
       data: { labels: data.labels, datasets: data.datasets.map((set) => ({ ...set, borderRadius: 3, maxBarThickness: 42 })) },
       options: {
         indexAxis: horizontal ? "y" : "x",
-        responsive: true, maintainAspectRatio: false, animation: { duration: 250 },
+        responsive: true, maintainAspectRatio: false, animation: false,  // read at a glance, printed as shown
         locale: document.documentElement.lang || "en",
         interaction: { mode: "index", intersect: false },
         scales,
