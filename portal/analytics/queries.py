@@ -135,6 +135,13 @@ def history_live_days(company_id, last, today):
 
 # --- Reconciliation --------------------------------------------------------------------------------
 
+_MISMATCH_DAYS = text(f"""
+    SELECT DISTINCT day FROM analytics_daily
+    WHERE company_id = :company AND day BETWEEN :first AND :last AND mismatched_orders > 0
+      AND day <> ALL (CAST(:live AS date[])) AND {PLATFORM_FILTER.format(column="platform")}
+""")
+
+# Only the days the rollup counted a disagreement on (and the live days) are read order by order.
 _MISMATCHES = text(f"""
     SELECT * FROM (
         SELECT o.id, o.platform, o.order_number, o.status, o.created_at, o.subtotal, o.discount_amount,
@@ -147,10 +154,12 @@ _MISMATCHES = text(f"""
                                              * coalesce(analytics_number(i -> 'quantity'), 1))), 0)
                 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(o.order_items) = 'array'
                                                THEN o.order_items ELSE '[]' END) i) AS items_total
-        FROM delivery_orders o
-        WHERE o.company_id = :company AND NOT o.is_test
-          AND o.created_at >= :since AND o.created_at < :until
-          AND {PLATFORM_FILTER.format(column="o.platform")}
+        FROM unnest(CAST(:days AS date[])) AS d(day)
+        JOIN companies c ON c.id = :company
+        JOIN delivery_orders o ON o.company_id = :company
+         AND o.created_at >= (d.day::timestamp AT TIME ZONE c.timezone)
+         AND o.created_at < ((d.day + 1)::timestamp AT TIME ZONE c.timezone)
+        WHERE NOT o.is_test AND {PLATFORM_FILTER.format(column="o.platform")}
     ) checked
     WHERE reason IS NOT NULL
     ORDER BY created_at DESC
@@ -158,11 +167,12 @@ _MISMATCHES = text(f"""
 """)
 
 
-def mismatched_orders(company_id, since, until, platforms=(), limit=200):
-    """Orders of since…until whose platform-reported totals disagree with their items, newest first."""
-    return db.session.execute(_MISMATCHES, {"company": company_id, "since": since, "until": until, "limit": limit,
-                                            "platforms": [str(getattr(p, "value", p)) for p in platforms]}
-                              ).mappings().all()
+def mismatched_orders(company_id, first, last, live, platforms=(), limit=200):
+    """Orders of first…last whose platform-reported totals disagree with their items, newest first."""
+    params = {"company": company_id, "first": first, "last": last, "live": list(live),
+              "platforms": [str(getattr(p, "value", p)) for p in platforms]}
+    days = set(db.session.scalars(_MISMATCH_DAYS, params)) | set(live)
+    return db.session.execute(_MISMATCHES, {**params, "days": sorted(days), "limit": limit}).mappings().all()
 
 
 # --- Integration health ----------------------------------------------------------------------------

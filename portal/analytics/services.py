@@ -465,9 +465,10 @@ MISMATCH_REASONS = {
 
 def reconciliation(company, report_range, limit=200):
     """Orders of the range whose platform-reported totals disagree with what their items add up to."""
-    since, until = local_bounds(report_range.start, report_range.end, company.timezone)
+    rng = report_range
     queries.without_jit()
-    rows = queries.mismatched_orders(company.id, since, until, report_range.platforms, limit=limit)
+    live = queries.live_days(company.id, rng.start, rng.end, rng.today)
+    rows = queries.mismatched_orders(company.id, rng.start, rng.end, live, rng.platforms, limit=limit)
     result = []
     for row in rows:
         expected_total = (row["subtotal"] - row["discount_amount"] + row["delivery_fee"] + row["service_fee"]

@@ -163,3 +163,15 @@ def test_an_empty_range_has_no_orders_and_no_errors(app, riyadh):
 
 def test_platform_enum_values_are_what_the_filter_takes():
     assert DeliveryPlatform("TALABAT").value == "TALABAT"
+
+
+def test_reconciliation_lists_the_disagreeing_order(app, riyadh, mode):
+    from portal.analytics.services import reconciliation
+    from portal.extensions import db
+    from portal.models import Company
+    with app.test_request_context(), tenant(riyadh.company.id):
+        orders = reconciliation(db.session.get(Company, riyadh.company.id), riyadh.range)
+        db.session.rollback()
+    assert [order["id"] for order in orders] == [riyadh.ids["M1"]]
+    (m1,) = orders
+    assert (m1["reason"], m1["items_total"], m1["items_difference"]) == ("ITEMS", Decimal("40.00"), Decimal("-5.00"))
