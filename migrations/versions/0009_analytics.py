@@ -55,33 +55,84 @@ DAILY_COLUMNS = """
   hourly_orders      INTEGER[] NOT NULL,
   mismatched_orders  INTEGER NOT NULL""".format(t=TOTAL)
 
+# What an order's items add up to (lines, with unit price x quantity where a line has no total; the
+# modifiers' prices, nested ones included), as a LATERAL of the order `o`. One text, used by the rollup
+# and by the reconciliation page, so both apply the same rule.
+ITEM_SUMS = """
+  LEFT JOIN LATERAL (
+    SELECT count(*) AS n, count(*) FILTER (WHERE l.line IS NULL) AS unreadable,
+           coalesce(sum(l.line), 0) AS lines_total, coalesce(sum(l.modifiers), 0) AS modifiers_total
+    FROM (
+      SELECT coalesce(analytics_number(i -> 'line_total'),
+                      analytics_number(i -> 'unit_price') * coalesce(analytics_number(i -> 'quantity'), 1)) AS line,
+             (SELECT coalesce(sum(analytics_number(p)), 0)
+              FROM jsonb_path_query(i -> 'modifiers',
+                                    'strict $.** ? (@.type() == "object" && exists(@.price)).price') AS p) AS modifiers
+      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(o.order_items) = 'array' THEN o.order_items ELSE '[]' END) AS i
+    ) l
+  ) sums ON true
+"""
+MISMATCH_OF_O = """analytics_mismatch(o.subtotal, o.discount_amount, o.delivery_fee, o.service_fee, o.tax_amount,
+                     o.tip_amount, o.total_amount, sums.n, sums.unreadable, sums.lines_total, sums.modifiers_total,
+                     analytics_currency_places({currency}))"""
+
 # One order's local day/hour, money and durations; every figure below is built on it.
 ORDER_FACTS = """
   SELECT o.company_id, d.day, o.platform, o.status, o.customer_phone, o.order_items,
          o.status NOT IN ('CANCELLED', 'REJECTED') AS sold,
-         extract(hour FROM o.created_at AT TIME ZONE c.timezone)::int AS hour,
+         extract(hour FROM o.created_at AT TIME ZONE v_zone)::int AS hour,
          o.subtotal, o.total_amount, o.platform_discount, o.vendor_discount, o.third_party_discount,
          greatest(o.discount_amount - o.platform_discount - o.vendor_discount - o.third_party_discount, 0)
            AS other_discount,
          o.delivery_fee, o.service_fee, o.tax_amount, o.tip_amount,
          coalesce(o.commission_amount,
                   round(o.total_amount * coalesce(o.commission_rate, ic.commission_rate, 0) / 100,
-                        analytics_currency_places(c.currency))) AS commission,
+                        v_places)) AS commission,
          o.accepted_at IS NOT NULL AS accepted,
          CASE WHEN o.accepted_at IS NOT NULL
               THEN greatest(0, round(extract(epoch FROM o.accepted_at - o.created_at)))::int END AS accept_s,
          CASE WHEN o.ready_at IS NOT NULL
               THEN greatest(0, round(extract(epoch FROM o.ready_at - o.created_at)))::int END AS ready_s,
-         analytics_order_mismatch(o.subtotal, o.discount_amount, o.delivery_fee, o.service_fee, o.tax_amount,
-                                  o.tip_amount, o.total_amount, o.order_items,
-                                  analytics_currency_places(c.currency)) IS NOT NULL AS mismatched
-  FROM unnest(p_days) AS d(day)
-  JOIN companies c ON c.id = p_company
-  JOIN delivery_orders o ON o.company_id = p_company
-   AND o.created_at >= (d.day::timestamp AT TIME ZONE c.timezone)
-   AND o.created_at < ((d.day + 1)::timestamp AT TIME ZONE c.timezone)
+         {mismatched} AS mismatched
+  FROM unnest(p_days, v_since, v_until) AS d(day, since, until)
+  -- One index range scan per day, whatever the planner guesses about a range join (OFFSET 0).
+  CROSS JOIN LATERAL (
+    SELECT x.company_id, x.integration_config_id, x.platform, x.status, x.customer_phone, x.order_items,
+           x.created_at, x.subtotal, x.total_amount, x.discount_amount, x.platform_discount, x.vendor_discount,
+           x.third_party_discount, x.delivery_fee, x.service_fee, x.tax_amount, x.tip_amount, x.commission_rate,
+           x.commission_amount, x.accepted_at, x.ready_at
+    FROM delivery_orders x
+    WHERE x.company_id = p_company AND x.created_at >= d.since AND x.created_at < d.until AND NOT x.is_test
+    OFFSET 0) o
   LEFT JOIN integration_configs ic ON ic.company_id = o.company_id AND ic.id = o.integration_config_id
-  WHERE NOT o.is_test
+  {sums}
+"""
+DAILY_FACTS = ORDER_FACTS.format(mismatched=MISMATCH_OF_O.format(currency="v_currency") + " IS NOT NULL",
+                                 sums=ITEM_SUMS)
+PLAIN_FACTS = ORDER_FACTS.format(mismatched="NULL::boolean", sums="")
+
+# The live functions are PL/pgSQL so that each day's bounds are computed first and reach the query
+# as parameters: under row-level security only leakproof comparisons of plain values can be index
+# conditions, and `day AT TIME ZONE zone` is not leakproof (an inline expression made every live
+# query read all of the company's orders). Their plans are generic (planned once per connection:
+# planning these aggregations cost more than running them for a few days) and never JIT-compiled.
+LIVE_PRELUDE = """
+DECLARE
+  v_zone text; v_currency text; v_places integer; v_since timestamptz[]; v_until timestamptz[];
+BEGIN
+  SELECT c.timezone, c.currency, analytics_currency_places(c.currency),
+         array(SELECT u.day::timestamp AT TIME ZONE c.timezone FROM unnest(p_days) WITH ORDINALITY u(day, n) ORDER BY n),
+         array(SELECT (u.day + 1)::timestamp AT TIME ZONE c.timezone FROM unnest(p_days) WITH ORDINALITY u(day, n)
+               ORDER BY n)
+    INTO v_zone, v_currency, v_places, v_since, v_until
+    FROM companies c WHERE c.id = p_company;
+  IF v_zone IS NULL THEN
+    RETURN;  -- not this tenant's company
+  END IF;
+  RETURN QUERY
+"""
+LIVE_END = """;
+END;
 """
 
 HOURLY = "ARRAY[" + ", ".join(f"count(*) FILTER (WHERE f.hour = {hour})::int" for hour in range(24)) + "]"
@@ -101,36 +152,32 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Why an order's platform-reported totals disagree with what its items add up to, or NULL.
--- Items: the lines' totals (unit price x quantity where a line has none), with or without the
--- modifiers' prices (Delivery Hero prices toppings outside the line, the others inside). Total:
--- subtotal - discounts + delivery and service fees + tip, with or without tax (VAT-inclusive prices).
--- A difference up to one minor unit of the currency is rounding, not a disagreement.
+-- Items: the lines' totals, with or without the modifiers' prices (Delivery Hero prices toppings
+-- outside the line, the others inside). Total: subtotal - discounts + delivery and service fees + tip,
+-- with or without tax (VAT-inclusive prices). Up to one minor unit of the currency is rounding.
+-- One expression (PostgreSQL inlines it); the sums come from ITEM_SUMS.
+CREATE FUNCTION analytics_mismatch(subtotal numeric, discount numeric, delivery_fee numeric, service_fee numeric,
+                                   tax numeric, tip numeric, total numeric, lines bigint, unreadable bigint,
+                                   lines_total numeric, modifiers_total numeric, places integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN lines = 0 OR unreadable > 0 THEN 'ITEMS_UNREADABLE'
+    WHEN abs(lines_total - subtotal) > power(10::numeric, -places)
+     AND abs(lines_total + modifiers_total - subtotal) > power(10::numeric, -places) THEN 'ITEMS'
+    WHEN abs(subtotal - discount + delivery_fee + service_fee + tip + tax - total) > power(10::numeric, -places)
+     AND abs(subtotal - discount + delivery_fee + service_fee + tip - total) > power(10::numeric, -places) THEN 'TOTAL'
+  END
+$$;
+
+-- The same for one order's values and items (for one-off checks; the reports use the LATERAL form).
 CREATE FUNCTION analytics_order_mismatch(subtotal numeric, discount numeric, delivery_fee numeric,
                                          service_fee numeric, tax numeric, tip numeric, total numeric,
                                          items jsonb, places integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  WITH lines AS (
-    SELECT count(*) AS n,
-           count(*) FILTER (WHERE line IS NULL) AS unreadable,
-           coalesce(sum(line), 0) AS lines_total,
-           coalesce(sum(modifiers), 0) AS modifiers_total
-    FROM (
-      SELECT coalesce(analytics_number(i -> 'line_total'),
-                      analytics_number(i -> 'unit_price') * coalesce(analytics_number(i -> 'quantity'), 1)) AS line,
-             (SELECT coalesce(sum(analytics_number(p)), 0)
-              FROM jsonb_path_query(i -> 'modifiers',
-                                    'strict $.** ? (@.type() == "object" && exists(@.price)).price') AS p) AS modifiers
-      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(items) = 'array' THEN items ELSE '[]' END) AS i
-    ) l
-  ), tolerance AS (SELECT power(10::numeric, -places) AS unit)
-  SELECT CASE
-    WHEN lines.n = 0 OR lines.unreadable > 0 THEN 'ITEMS_UNREADABLE'
-    WHEN abs(lines.lines_total - subtotal) > tolerance.unit
-     AND abs(lines.lines_total + lines.modifiers_total - subtotal) > tolerance.unit THEN 'ITEMS'
-    WHEN abs(subtotal - discount + delivery_fee + service_fee + tip + tax - total) > tolerance.unit
-     AND abs(subtotal - discount + delivery_fee + service_fee + tip - total) > tolerance.unit THEN 'TOTAL'
-  END
-  FROM lines, tolerance
+  SELECT {MISMATCH_OF_O.format(currency="o.currency").replace("analytics_currency_places(o.currency)", "places")}
+  FROM (SELECT subtotal, discount AS discount_amount, delivery_fee, service_fee, tax AS tax_amount, tip AS tip_amount,
+               total AS total_amount, items AS order_items) o
+  {ITEM_SUMS}
 $$;
 
 CREATE FUNCTION analytics_customer_key(phone text) RETURNS uuid
@@ -138,63 +185,69 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT md5(phone)::uuid $$;
 
 -- The rollup rows of `p_days` computed from the orders (live): the reports' only aggregation.
 CREATE FUNCTION analytics_daily_live(p_company uuid, p_days date[])
-RETURNS SETOF analytics_daily LANGUAGE sql STABLE AS $$
+RETURNS SETOF analytics_daily LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_generic_plan AS $$
+{LIVE_PRELUDE}
   SELECT f.company_id, f.day, f.platform,
          count(*)::int, count(*) FILTER (WHERE f.sold)::int, count(*) FILTER (WHERE f.accepted)::int,
          count(*) FILTER (WHERE f.status = 'REJECTED')::int, count(*) FILTER (WHERE f.status = 'CANCELLED')::int,
          count(*) FILTER (WHERE f.status = 'DELIVERED')::int,
-         coalesce(sum(f.subtotal) FILTER (WHERE f.sold), 0), coalesce(sum(f.total_amount) FILTER (WHERE f.sold), 0),
-         coalesce(sum(f.platform_discount) FILTER (WHERE f.sold), 0),
-         coalesce(sum(f.vendor_discount) FILTER (WHERE f.sold), 0),
-         coalesce(sum(f.third_party_discount) FILTER (WHERE f.sold), 0),
-         coalesce(sum(f.other_discount) FILTER (WHERE f.sold), 0),
-         coalesce(sum(f.delivery_fee) FILTER (WHERE f.sold), 0), coalesce(sum(f.service_fee) FILTER (WHERE f.sold), 0),
-         coalesce(sum(f.tax_amount) FILTER (WHERE f.sold), 0), coalesce(sum(f.tip_amount) FILTER (WHERE f.sold), 0),
-         coalesce(sum(f.commission) FILTER (WHERE f.sold), 0),
+         coalesce(sum(f.subtotal) FILTER (WHERE f.sold), 0)::numeric(16, 3), coalesce(sum(f.total_amount) FILTER (WHERE f.sold), 0)::numeric(16, 3),
+         coalesce(sum(f.platform_discount) FILTER (WHERE f.sold), 0)::numeric(16, 3),
+         coalesce(sum(f.vendor_discount) FILTER (WHERE f.sold), 0)::numeric(16, 3),
+         coalesce(sum(f.third_party_discount) FILTER (WHERE f.sold), 0)::numeric(16, 3),
+         coalesce(sum(f.other_discount) FILTER (WHERE f.sold), 0)::numeric(16, 3),
+         coalesce(sum(f.delivery_fee) FILTER (WHERE f.sold), 0)::numeric(16, 3), coalesce(sum(f.service_fee) FILTER (WHERE f.sold), 0)::numeric(16, 3),
+         coalesce(sum(f.tax_amount) FILTER (WHERE f.sold), 0)::numeric(16, 3), coalesce(sum(f.tip_amount) FILTER (WHERE f.sold), 0)::numeric(16, 3),
+         coalesce(sum(f.commission) FILTER (WHERE f.sold), 0)::numeric(16, 3),
          coalesce(array_agg(f.accept_s ORDER BY f.accept_s) FILTER (WHERE f.accept_s IS NOT NULL), '{{}}'),
          coalesce(array_agg(f.ready_s ORDER BY f.ready_s) FILTER (WHERE f.ready_s IS NOT NULL), '{{}}'),
          {HOURLY},
          count(*) FILTER (WHERE f.mismatched)::int,
          now()
-  FROM ({ORDER_FACTS}) f
+  FROM ({DAILY_FACTS}) f
   GROUP BY f.company_id, f.day, f.platform
+{LIVE_END}
 $$;
 
 -- Items (kind ITEM: quantity, line totals) and their top-level modifiers (kind MODIFIER: quantity
 -- times the item's quantity) of the sold orders of `p_days`.
 CREATE FUNCTION analytics_items_live(p_company uuid, p_days date[])
-RETURNS SETOF analytics_daily_items LANGUAGE sql STABLE AS $$
+RETURNS SETOF analytics_daily_items LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_generic_plan AS $$
+{LIVE_PRELUDE}
   WITH lines AS (
     SELECT f.company_id, f.day, f.platform, i AS item,
            greatest(coalesce(analytics_number(i -> 'quantity'), 1), 0) AS quantity
-    FROM ({ORDER_FACTS}) f
+    FROM ({PLAIN_FACTS}) f
     CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(f.order_items) = 'array'
                                                  THEN f.order_items ELSE '[]' END) AS i
     WHERE f.sold
   )
-  SELECT company_id, day, platform, 'ITEM', left(coalesce(nullif(btrim(item ->> 'name'), ''), '?'), 300),
-         left(max(item ->> 'name_ar'), 300), sum(quantity)::int,
+  SELECT company_id, day, platform, 'ITEM'::varchar(10), left(coalesce(nullif(btrim(item ->> 'name'), ''), '?'), 300)::varchar(300),
+         left(max(item ->> 'name_ar'), 300)::varchar(300), sum(quantity)::int,
          coalesce(sum(coalesce(analytics_number(item -> 'line_total'),
-                               analytics_number(item -> 'unit_price') * quantity)), 0)
+                               analytics_number(item -> 'unit_price') * quantity)), 0)::numeric(16, 3)
   FROM lines GROUP BY 1, 2, 3, 5
   UNION ALL
-  SELECT company_id, day, platform, 'MODIFIER', left(coalesce(nullif(btrim(m ->> 'name'), ''), '?'), 300),
-         left(max(m ->> 'name_ar'), 300),
+  SELECT company_id, day, platform, 'MODIFIER'::varchar(10), left(coalesce(nullif(btrim(m ->> 'name'), ''), '?'), 300)::varchar(300),
+         left(max(m ->> 'name_ar'), 300)::varchar(300),
          sum(greatest(coalesce(analytics_number(m -> 'quantity'), 1), 0) * quantity)::int,
-         coalesce(sum(analytics_number(m -> 'price') * quantity), 0)
+         coalesce(sum(analytics_number(m -> 'price') * quantity), 0)::numeric(16, 3)
   FROM lines
   CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(item -> 'modifiers') = 'array'
                                                THEN item -> 'modifiers' ELSE '[]' END) AS m
   GROUP BY 1, 2, 3, 5
+{LIVE_END}
 $$;
 
 -- Who ordered (sold orders with a phone), per day and platform.
 CREATE FUNCTION analytics_customers_live(p_company uuid, p_days date[])
-RETURNS SETOF analytics_daily_customers LANGUAGE sql STABLE AS $$
+RETURNS SETOF analytics_daily_customers LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_generic_plan AS $$
+{LIVE_PRELUDE}
   SELECT f.company_id, f.day, f.platform, analytics_customer_key(f.customer_phone), count(*)::int
-  FROM ({ORDER_FACTS}) f
+  FROM ({PLAIN_FACTS}) f
   WHERE f.sold AND f.customer_phone IS NOT NULL AND f.customer_phone <> ''
   GROUP BY 1, 2, 3, 4
+{LIVE_END}
 $$;
 
 -- Re-aggregate up to `p_limit` dirty days of the company before its local today; returns how many.
@@ -423,6 +476,8 @@ def downgrade():
     DROP FUNCTION IF EXISTS analytics_customer_key(text);
     DROP FUNCTION IF EXISTS analytics_order_mismatch(numeric, numeric, numeric, numeric, numeric, numeric, numeric,
                                                      jsonb, integer);
+    DROP FUNCTION IF EXISTS analytics_mismatch(numeric, numeric, numeric, numeric, numeric, numeric, numeric, bigint,
+                                               bigint, numeric, numeric, integer);
     DROP FUNCTION IF EXISTS analytics_number(jsonb);
     DROP FUNCTION IF EXISTS analytics_currency_places(text);
     DROP INDEX IF EXISTS idx_analytics_company_metric_time;

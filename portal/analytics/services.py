@@ -19,9 +19,9 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import get_day_names
+from babel.dates import get_day_names, get_month_names
 from babel.numbers import get_currency_precision
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -177,8 +177,8 @@ def net_revenue(sums):
     return sums["gross_sales"] - sums["vendor_discount"] - sums["other_discount"] - sums["commission"]
 
 
-def add_up(rows):
-    """Totals of daily rows (one period, the platforms already filtered)."""
+def add_up(rows, durations=True):
+    """Totals of daily rows (one period, the platforms already filtered); the durations sorted if asked."""
     sums = {key: (Decimal(0) if key not in ("orders", "sold_orders", "accepted_orders", "rejected_orders",
                                             "cancelled_orders", "delivered_orders", "mismatched_orders") else 0)
             for key in SUM_FIELDS}
@@ -186,8 +186,9 @@ def add_up(rows):
     for row in rows:
         for key in SUM_FIELDS:
             sums[key] += row[key]
-        accept.extend(row["accept_seconds"])
-        ready.extend(row["ready_seconds"])
+        if durations:
+            accept.extend(row["accept_seconds"])  # each day's values come sorted: Timsort merges the runs
+            ready.extend(row["ready_seconds"])
     accept.sort()
     ready.sort()
     return Totals(sums, accept, ready)
@@ -217,8 +218,10 @@ def local_bounds(first, last, timezone):
     return datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone)
 
 
-def day_label(day):
-    return format_date(day, "d MMM")
+def day_labels(days):
+    """'3 Mar' for each day (the month names of the page's language, looked up once)."""
+    months = get_month_names("abbreviated", locale=get_locale())
+    return [f"{day.day} {months[day.month]}" for day in days]
 
 
 def build_report(company, report_range):
@@ -238,13 +241,15 @@ def build_report(company, report_range):
     figures = _figures(current, previous, customers)
     platforms = sorted({row["platform"] for row in current_rows},
                        key=lambda p: -sum(r["orders"] for r in current_rows if r["platform"] == p))
+    per_platform = ({platforms[0]: current} if len(platforms) == 1 else
+                    {p: add_up([row for row in current_rows if row["platform"] == p]) for p in platforms})
     tables, charts = {}, {}
     _by_day(rng, current_rows, platforms, tables, charts)
-    _rates_and_durations(current_rows, platforms, tables, charts)
+    _rates_and_durations(per_platform, platforms, tables, charts)
     heatmap = _peak_hours(current_rows, tables)
     _top_items(items, tables, charts)
     customer_figures = _customers(customers, tables, charts)
-    _money(current_rows, platforms, tables, charts)
+    _money(per_platform, current, platforms, tables, charts)
     return Report(rng, company.currency, current, previous, figures, tables, charts,
                   has_orders=current["orders"] > 0, heatmap=heatmap, customers=customer_figures,
                   money_current=money_line(current.sums), money_previous=money_line(previous.sums))
@@ -296,7 +301,7 @@ def _by_day(rng, rows, platforms, tables, charts):
         platform = row["platform"]
         orders[platform][index[row["day"]]] += row["orders"]
         revenue[platform][index[row["day"]]] += row["revenue"]
-    labels = [day_label(day) for day in days]
+    labels = day_labels(days)
     columns = [Column("day", _("Day"), "date")] + [Column(p, platform_label(p), "int") for p in platforms] + [
         Column("total", _("Total"), "int")]
     tables["orders_by_day"] = Table("orders_by_day", _("Orders per day by platform"), columns, [
@@ -316,8 +321,7 @@ def _by_day(rng, rows, platforms, tables, charts):
                                 "datasets": [_dataset(p, [float(v) for v in revenue[p]]) for p in platforms]}
 
 
-def _rates_and_durations(rows, platforms, tables, charts):
-    per_platform = {p: add_up([row for row in rows if row["platform"] == p]) for p in platforms}
+def _rates_and_durations(per_platform, platforms, tables, charts):
     tables["rates"] = Table("rates", _("Accepted, rejected and cancelled by platform"), [
         Column("platform", _("Platform"), "platform"), Column("orders", _("Orders"), "int"),
         Column("accepted", _("Accepted"), "percent"), Column("rejected", _("Rejected"), "percent"),
@@ -435,14 +439,14 @@ MONEY_COLUMNS = [
 ]
 
 
-def _money(rows, platforms, tables, charts):
-    lines = {p: money_line(add_up([row for row in rows if row["platform"] == p]).sums) for p in platforms}
-    total = money_line(add_up(rows).sums)
+def _money(per_platform, current, platforms, tables, charts):
+    lines = {p: money_line(per_platform[p].sums) for p in platforms}
+    total = money_line(current.sums)
     columns = [Column("platform", _("Platform"), "platform")] + [Column(k, str(label), kind)
                                                                   for k, label, kind in MONEY_COLUMNS]
     tables["money"] = Table("money", _("Money by platform"), columns,
                             [[p] + [line[k] for k, _label, _kind in MONEY_COLUMNS] for p, line in lines.items()],
-                            footer=[_("Total")] + [total[k] for k, _label, _kind in MONEY_COLUMNS] if rows else None)
+                            footer=[_("Total")] + [total[k] for k, _label, _kind in MONEY_COLUMNS] if platforms else None)
     charts["money"] = {"type": "stacked-bar", "horizontal": True, "format": "money",
                        "labels": [platform_label(p) for p in platforms], "datasets": [
                            {"label": str(label), "backgroundColor": colour,
