@@ -101,7 +101,6 @@ def run_worker(app, concurrency=4, wait=True):
         thread.join()
 
 
-
 # --- Loyalty: points expiry and tier moves (hourly; each company in its own job and tenant) ---------
 
 @job_app.periodic(cron="7 * * * *", periodic_id="loyalty_sweep")
@@ -123,3 +122,16 @@ def expire_loyalty_points_task(company_id, until):
     from .loyalty.jobs import expire_company_points
     with _task_context():
         expire_company_points(uuid.UUID(company_id), now=datetime.fromisoformat(until))
+
+
+# --- Analytics (issue 7) ------------------------------------------------------------------------------
+
+@job_app.periodic(cron="* * * * *", periodic_id="analytics_rollup")
+@job_app.task(name="refresh_analytics", queue=QUEUE_SCHEDULED, queueing_lock="refresh_analytics")
+def refresh_analytics_task(timestamp):
+    """Every minute: roll up the days whose orders changed (only those; today stays live)."""
+    from .analytics.rollup import refresh_all
+    with _task_context():
+        refreshed = refresh_all()
+    if refreshed:
+        logger.info("analytics rollup: %s days for %s companies", sum(refreshed.values()), len(refreshed))

@@ -14,6 +14,7 @@ NAVIGATION = [
     ("audit.index", _l("Audit log"), UserRole.COMPANY_ADMIN, "settings"),
     ("admin.companies", _l("Companies"), UserRole.SUPER_ADMIN, "settings"),
     ("loyalty.index", _l("Loyalty"), UserRole.MANAGER, "main"),
+    ("analytics.index", _l("Reports"), UserRole.MANAGER, "main"),
 ]
 
 

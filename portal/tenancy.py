@@ -144,3 +144,23 @@ def store_unclaimed_webhook(values):
         )
     finally:
         _reset_role(session)
+
+
+ROLLUP_ROLE = "portal_rollup"
+
+
+def companies_with_pending_rollup():
+    """Ids of the companies that have days waiting for the analytics rollup (the worker's periodic job).
+
+    The job's one look across companies: it runs as portal_rollup, which may read only the company
+    and day of analytics_dirty_days and the time zone of companies; only days before the company's
+    today count (today is always read live). Each company's days are then rolled up under its own tenant.
+    """
+    session = db.session()
+    session.execute(text(f"SET LOCAL ROLE {ROLLUP_ROLE}"))
+    try:
+        return session.scalars(text(
+            "SELECT DISTINCT d.company_id FROM analytics_dirty_days d JOIN companies c ON c.id = d.company_id"
+            " WHERE d.day < (now() AT TIME ZONE c.timezone)::date")).all()
+    finally:
+        _reset_role(session)

@@ -10,6 +10,8 @@ TENANT_TABLES = [
     "webhook_logs", "loyalty_programs", "loyalty_tiers", "customer_loyalty", "loyalty_transactions",
     "ai_chatbot_sessions", "chat_messages", "whatsapp_templates", "whatsapp_messages",
     "integration_analytics", "audit_logs", "platform_calls",
+    # analytics (issue 7)
+    "analytics_daily", "analytics_daily_items", "analytics_daily_customers", "analytics_dirty_days",
 ]
 
 
@@ -58,4 +60,14 @@ def fill_every_table(conninfo, company_id, tag):
         run("INSERT INTO audit_logs (table_name, operation, company_id) VALUES ('test', 'INSERT', %s)", (c,))
         run("INSERT INTO platform_calls (integration_config_id, order_id, action, method, url, company_id) "
             "VALUES (%s, %s, 'ACCEPT', 'PUT', 'http://127.0.0.1/x', %s)", (ids["integration"], ids["order"], c))
+        # analytics (issue 7): the order above already marked its day dirty; one rolled-up day besides.
+        run("INSERT INTO analytics_daily SELECT * FROM analytics_daily_live(%s, ARRAY[current_date - 1, current_date])"
+            " UNION ALL SELECT %s, current_date - 400, 'DHUB', 1, 1, 1, 0, 0, 0, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0,"
+            " '{}', '{}', array_fill(0, ARRAY[24]), 0, now()", (c, c))
+        run("INSERT INTO analytics_daily_items (company_id, day, platform, kind, name, quantity, sales)"
+            " VALUES (%s, current_date - 400, 'DHUB', 'ITEM', %s, 1, 10)", (c, f"Item {tag}"))
+        run("INSERT INTO analytics_daily_customers (company_id, day, platform, customer_key, orders)"
+            " VALUES (%s, current_date - 400, 'DHUB', analytics_customer_key('+966500000000'), 1)", (c,))
+        run("INSERT INTO analytics_dirty_days (company_id, day) VALUES (%s, current_date - 400)"
+            " ON CONFLICT DO NOTHING", (c,))
     return ids

@@ -14,6 +14,7 @@ ACCESS = {
     "/admin/companies": {"SUPER_ADMIN"},
     "/loyalty/": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
     "/loyalty/customers": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
+    "/reports/": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
 }
 
 CASES = [(path, role, 200 if role in allowed else 403) for path, allowed in ACCESS.items() for role in ROLES]

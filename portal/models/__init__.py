@@ -16,3 +16,8 @@ __all__ = [
     "UserRole", "WebhookLog", "WhatsappMessage", "WhatsappMessageStatus", "WhatsappMessageType",
     "WhatsappTemplate",
 ]
+
+# Analytics (issue 7): the reports' daily rollup.
+from .analytics import AnalyticsDaily, AnalyticsDailyCustomer, AnalyticsDailyItem, AnalyticsDirtyDay  # noqa: E402
+
+__all__ += ["AnalyticsDaily", "AnalyticsDailyCustomer", "AnalyticsDailyItem", "AnalyticsDirtyDay"]
