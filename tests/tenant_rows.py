@@ -10,13 +10,15 @@ TENANT_TABLES = [
     "webhook_logs", "loyalty_programs", "loyalty_tiers", "customer_loyalty", "loyalty_transactions",
     "ai_chatbot_sessions", "chat_messages", "whatsapp_templates", "whatsapp_messages",
     "integration_analytics", "audit_logs", "platform_calls",
+    "modifier_groups", "modifier_options", "menu_sold_out", "menu_availability_pushes", "menu_sync_runs",
+    "platform_products",
 ]
 
 
 def fill_every_table(conninfo, company_id, tag):
     """Insert a row into each tenant table for `company_id` (the company row itself must exist)."""
     ids = {name: uuid.uuid4() for name in ("user", "integration", "product", "order", "program", "tier",
-                                              "member", "session", "template")}
+                                              "member", "session", "template", "call", "modifier_group")}
     c = str(company_id)
     with psycopg.connect(conninfo, autocommit=True) as db:
         run = db.execute
@@ -56,6 +58,21 @@ def fill_every_table(conninfo, company_id, tag):
             "period_start, period_end, company_id) VALUES ('DHUB', 'api_response_time', 12, 'ms', 'AVG', now(), "
             "now(), %s)", (c,))
         run("INSERT INTO audit_logs (table_name, operation, company_id) VALUES ('test', 'INSERT', %s)", (c,))
-        run("INSERT INTO platform_calls (integration_config_id, order_id, action, method, url, company_id) "
-            "VALUES (%s, %s, 'ACCEPT', 'PUT', 'http://127.0.0.1/x', %s)", (ids["integration"], ids["order"], c))
+        run("INSERT INTO platform_calls (id, integration_config_id, order_id, action, method, url, company_id) "
+            "VALUES (%s, %s, %s, 'ACCEPT', 'PUT', 'http://127.0.0.1/x', %s)",
+            (ids["call"], ids["integration"], ids["order"], c))
+        # Menu (issue 5)
+        run("INSERT INTO modifier_groups (id, product_id, name, company_id) VALUES (%s, %s, 'Size', %s)",
+            (ids["modifier_group"], ids["product"], c))
+        run("INSERT INTO modifier_options (group_id, name, price_delta, company_id) VALUES (%s, 'Large', 2, %s)",
+            (ids["modifier_group"], c))
+        run("INSERT INTO menu_sold_out (product_id, until_kind, company_id) VALUES (%s, 'INDEFINITE', %s)",
+            (ids["product"], c))
+        run("INSERT INTO menu_availability_pushes (platform_call_id, product_id, integration_config_id, available, "
+            "source, company_id) VALUES (%s, %s, %s, false, 'SOLD_OUT', %s)",
+            (ids["call"], ids["product"], ids["integration"], c))
+        run("INSERT INTO menu_sync_runs (integration_config_id, platform, company_id) VALUES (%s, 'DHUB', %s)",
+            (ids["integration"], c))
+        run("INSERT INTO platform_products (integration_config_id, platform, platform_product_id, name, source, "
+            "company_id) VALUES (%s, 'DHUB', %s, 'Seen', 'ORDER', %s)", (ids["integration"], f"pp-{tag}", c))
     return ids
