@@ -62,12 +62,9 @@ def parse_time(text, field="until_time"):
 
 
 def _at_local(day, moment_of_day, zone):
-    """The instant of a local wall-clock time (a time skipped by a DST jump is read as after it)."""
-    local = datetime.combine(day, moment_of_day, tzinfo=zone)
-    instant = local.astimezone(timezone.utc)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):  # did not exist
-        instant = datetime.combine(day, moment_of_day, tzinfo=zone).replace(fold=1).astimezone(timezone.utc)
-    return instant
+    """The instant of a local wall-clock time. A time a DST jump skips is read with the offset before
+    the jump, i.e. as the moment just after it (02:30 on a spring-forward night is 03:30)."""
+    return datetime.combine(day, moment_of_day, tzinfo=zone).astimezone(timezone.utc)
 
 
 def next_local(moment_of_day, zone_name, now):

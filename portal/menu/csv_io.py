@@ -8,6 +8,7 @@ rows are written in one transaction and the rows with errors are skipped.
 """
 import csv
 import io
+from decimal import Decimal
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -170,8 +171,10 @@ def confirm(text, company):
     return preview, created, updated
 
 
-def export_rows():
+def export_rows(company):
     """The catalog (not deleted) as CSV lines, header first, UTF-8 with a BOM so Excel shows Arabic."""
+    from babel.numbers import get_currency_precision
+    quantum = Decimal(1).scaleb(-get_currency_precision(company.currency))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"
@@ -180,7 +183,8 @@ def export_rows():
     products = db.session.scalars(select(Product).where(Product.deleted_at.is_(None))
                                   .order_by(Product.category.nulls_last(), Product.sort_order, Product.name))
     for product in products:
-        writer.writerow([_cell(getattr(product, column)) for column in COLUMNS])
+        writer.writerow([_cell(product.price.quantize(quantum) if column == "price" else getattr(product, column))
+                         for column in COLUMNS])
         yield _drain(buffer)
 
 

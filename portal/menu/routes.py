@@ -351,7 +351,7 @@ def import_confirm():
 def export():
     """The catalog as CSV (UTF-8 with BOM; the import reads it back)."""
     today = datetime.now(tz=ZoneInfo(g.company.timezone)).date()
-    response = make_response(stream_with_context(csv_io.export_rows()))
+    response = make_response(stream_with_context(csv_io.export_rows(g.company)))
     response.content_type = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="menu-{today.isoformat()}.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -75,3 +75,52 @@ def kitchen(make_company, make_integration, add_products):
                                  menu=[("B001", "Machboos", "مجبوس", "Rice", "3.500")])
     return SimpleNamespace(alpha=alpha, beta=beta, integrations=integrations, products=products,
                            beta_integration=beta_integration, beta_products=beta_products)
+
+
+@pytest.fixture
+def platforms():
+    """The simulator's platform endpoints on a free port; `.url(platform)` is an integration's base URL.
+
+    `.fail_next(n)` answers the next n calls 503 (a platform outage), `.journal.calls` is what arrived.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from portal.simulator.recorder import Journal, create_app
+
+    journal = Journal()
+    simulator = create_app(journal)
+    outages = {"left": 0}
+
+    def app(environ, start_response):
+        if outages["left"] > 0 and not environ["PATH_INFO"].startswith("/calls"):
+            outages["left"] -= 1
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"error": "simulated outage"}']
+        return simulator(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    yield SimpleNamespace(journal=journal, url=lambda platform: f"{base}/{platform.lower()}",
+                          fail_next=lambda count: outages.update(left=count))
+    server.shutdown()
+
+
+@pytest.fixture
+def point_at(app):
+    """Point integrations at a base URL (the `platforms` fixture's)."""
+    from portal.models import IntegrationConfig
+
+    def point(company, integration_id, base_url):
+        with app.app_context(), tenant(company.id):
+            db.session.get(IntegrationConfig, integration_id).base_url = base_url
+            db.session.commit()
+    return point
+
+
+def work(app):
+    """Run every due job now, as the worker would (procrastinate, as portal_app)."""
+    from portal.jobs import run_worker
+    run_worker(app, concurrency=1, wait=False)
