@@ -304,8 +304,6 @@ LEFT JOIN LATERAL (
   SELECT p.id, similarity(lower(p.name), lower(pp.name)) AS score
   FROM products p
   WHERE p.deleted_at IS NULL
-    AND NOT EXISTS (SELECT 1 FROM menu_mappings m WHERE m.company_id = p.company_id
-                    AND m.local_product_id = p.local_product_id AND m.integration_config_id = pp.integration_config_id)
   ORDER BY score DESC, p.name LIMIT 1) best ON best.score >= :threshold
 WHERE pp.id = ANY(:ids)
 """)
@@ -329,20 +327,37 @@ def waiting_platform_products(limit=50):
             for row in rows]
 
 
+def mapped_as(platform_products, products):
+    """{product id: platform id} where a suggested product is already mapped on that platform (a remap)."""
+    pairs = {(row.integration_config_id, product.local_product_id): product.id
+             for row, product in zip(platform_products, products) if product is not None}
+    if not pairs:
+        return {}
+    found = db.session.execute(select(MenuMapping.integration_config_id, MenuMapping.local_product_id,
+                                      MenuMapping.platform_product_id).where(
+        MenuMapping.local_product_id.in_([local_id for _, local_id in pairs]))).all()
+    return {pairs[(integration_id, local_id)]: platform_id for integration_id, local_id, platform_id in found
+            if (integration_id, local_id) in pairs}
+
+
 def accept(company, platform_product, product):
-    """Map a platform product onto a catalog product (a suggestion accepted, or one chosen by hand)."""
+    """Map a platform product onto a catalog product (a suggestion accepted, or one chosen by hand).
+
+    When the product is already mapped on that platform under another id, the mapping takes the
+    id the platform actually uses in its orders (a remap)."""
     integration = db.session.get(IntegrationConfig, platform_product.integration_config_id)
     existing = cell(product, integration).mapping
-    if existing is not None:
-        raise MenuError(_("%(name)s is already mapped on %(platform)s (as %(id)s). Change that cell in the grid "
-                          "instead.", name=product.name, platform=adapter_for(integration.platform).display_name,
-                          id=existing.platform_product_id), "product_id")
     clash = db.session.scalar(select(MenuMapping.local_product_id).where(
         MenuMapping.integration_config_id == integration.id,
         MenuMapping.platform_product_id == platform_product.platform_product_id))
     if clash is not None:
         raise MenuError(_("%(id)s is already mapped to product %(product)s.", id=platform_product.platform_product_id,
                           product=clash), "product_id")
+    if existing is not None:
+        existing.platform_product_id = platform_product.platform_product_id
+        existing.sync_status = SyncStatus.pending
+        db.session.flush()
+        return existing
     mapping = MenuMapping(company_id=company.id, integration_config_id=integration.id, platform=integration.platform,
                           local_product_id=product.local_product_id,
                           platform_product_id=platform_product.platform_product_id, product_name=product.name)

@@ -22,7 +22,16 @@ from .services import MenuError
 @bp.context_processor
 def menu_helpers():
     """What the menu templates use beyond the app's filters."""
-    return {"adapter_for": adapter_for, "group_problems": services.group_problems}
+    return {"adapter_for": adapter_for, "group_problems": services.group_problems, "plain_amount": _plain_amount}
+
+
+def _plain_amount(amount):
+    """An amount as typed in an input: digits in the company currency's precision ("28.00", "1.250")."""
+    from babel.numbers import get_currency_precision
+    from decimal import Decimal
+    if amount is None:
+        return ""
+    return str(Decimal(amount).quantize(Decimal(1).scaleb(-get_currency_precision(g.company.currency))))
 
 
 def render_page_or_fragment(page_template, fragment_template, status=200, **context):
@@ -135,7 +144,7 @@ def edit(product_id):
     """A product: its details, modifier groups, availability and how it stands on each platform."""
     product = _active_product(product_id)
     form = ProductForm(obj=product)
-    form.price.data = str(product.price)
+    form.price.data = _plain_amount(product.price)
     return _product_page(form, product)
 
 
@@ -487,8 +496,13 @@ def waiting():
     mapping.refresh_seen_in_orders()
     rows = mapping.waiting_platform_products()
     db.session.commit()
+    return _waiting_list(rows)
+
+
+def _waiting_list(rows, **context):
     return render_template("menu/_waiting.html", rows=rows, products=mapping.products_for_choice() if rows else [],
-                           csrf=EmptyForm())
+                           mapped_as=mapping.mapped_as([row for row, _, _ in rows], [product for _, product, _ in rows]),
+                           **context)
 
 
 @bp.post("/platform-products/<platform_product_id>/accept")
@@ -505,12 +519,10 @@ def accept(platform_product_id):
         message, category = error.message, "error"
     else:
         db.session.commit()
-        message, category = _("%(platform_name)s is now mapped to %(name)s.", platform_name=platform_product.name,
-                              name=product.name), "success"
+        message, category = _("%(platform_name)s is now mapped to %(name)s. Orders for it will show your product.",
+                              platform_name=platform_product.name, name=product.name), "success"
     if request.htmx:
-        rows = mapping.waiting_platform_products()
-        return render_template("menu/_waiting.html", rows=rows, csrf=EmptyForm(), message=message,
-                               message_category=category, products=mapping.products_for_choice() if rows else [])
+        return _waiting_list(mapping.waiting_platform_products(), message=message, message_category=category)
     flash(message, category)
     return redirect(url_for("menu.mappings"))
 
@@ -524,9 +536,7 @@ def dismiss(platform_product_id):
     mapping.dismiss(platform_product)
     db.session.commit()
     if request.htmx:
-        rows = mapping.waiting_platform_products()
-        return render_template("menu/_waiting.html", rows=rows, csrf=EmptyForm(),
-                               products=mapping.products_for_choice() if rows else [])
+        return _waiting_list(mapping.waiting_platform_products())
     return redirect(url_for("menu.mappings"))
 
 
@@ -657,7 +667,7 @@ def sync_index():
     integrations = mapping.enabled_integrations()
     return render_template("menu/sync.html", integrations=integrations, overview=sync.sync_overview(integrations),
                            runs=sync.latest_runs(20), form=SyncForm(), csrf=EmptyForm(), labels=sync.STATUS_LABELS,
-                           progress=sync.progress_percent)
+                           progress=sync.progress_percent, recent=sync.recently_finished)
 
 
 @bp.post("/sync/<integration_id>")

@@ -518,6 +518,11 @@ def sync_overview(integrations):
     return overview
 
 
+def recently_finished(run, minutes=10):
+    """A run that ended in the last few minutes (its result stays on the sync page's card)."""
+    return run.finished_at is not None and utcnow() - run.finished_at < timedelta(minutes=minutes)
+
+
 def progress_percent(run):
     """How far a run is, for the progress bar (checking items is 80 %, the platform's part the rest)."""
     if run.is_finished:
