@@ -12,6 +12,9 @@ ACCESS = {
     "/users/": {"COMPANY_ADMIN", "SUPER_ADMIN"},
     "/users/new": {"COMPANY_ADMIN", "SUPER_ADMIN"},
     "/admin/companies": {"SUPER_ADMIN"},
+    "/menu/": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
+    "/menu/mappings": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
+    "/menu/availability": {"USER", "MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
 }
 
 CASES = [(path, role, 200 if role in allowed else 403) for path, allowed in ACCESS.items() for role in ROLES]

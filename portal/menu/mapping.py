@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import get_currency_precision
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy.orm import load_only
 
 from ..extensions import db
 from ..models import IntegrationConfig, MenuMapping, PlatformProduct, Product, SyncStatus
@@ -48,7 +49,7 @@ class Cell:
         if name == "platform_product_id":
             return self.mapping.platform_product_id
         if name == "price":
-            return "" if not self.mapping.price_overridden else str(self.mapping.product_price)
+            return "" if not self.mapping.price_overridden else self.mapping.product_price
         return self.mapping.is_available
 
 
@@ -76,14 +77,21 @@ def grid_query(q=None, category=None, show="all", integrations=()):
 def grid(q=None, category=None, show="all", page=1, per_page=GRID_PAGE):
     """(integrations, page of products, {(local id, integration id): mapping}, counts)."""
     integrations = enabled_integrations()
-    products = db.paginate(grid_query(q, category, show, integrations), page=page, per_page=per_page,
-                           error_out=False)
+    query = grid_query(q, category, show, integrations).options(load_only(
+        Product.id, Product.name, Product.local_product_id, Product.price, Product.company_id))
+    products = db.paginate(query, page=page, per_page=per_page, error_out=False)
     local_ids = [product.local_product_id for product in products.items]
     mappings = {}
     if local_ids and integrations:
-        for mapping in db.session.scalars(select(MenuMapping).where(MenuMapping.local_product_id.in_(local_ids))):
-            mappings[(mapping.local_product_id, mapping.integration_config_id)] = mapping
+        # Plain rows (not ORM objects) of what a cell shows: the grid may hold 1,500 of them.
+        for row in db.session.execute(select(*GRID_COLUMNS).where(MenuMapping.local_product_id.in_(local_ids))):
+            mappings[(row.local_product_id, row.integration_config_id)] = row
     return integrations, products, mappings
+
+
+GRID_COLUMNS = (MenuMapping.local_product_id, MenuMapping.integration_config_id, MenuMapping.platform_product_id,
+                MenuMapping.product_price, MenuMapping.price_overridden, MenuMapping.is_available,
+                MenuMapping.sync_status, MenuMapping.sync_errors)
 
 
 def unmapped_count(integrations):

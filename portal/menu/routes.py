@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from markupsafe import Markup
 from flask_login import current_user
 
 from ..auth.decorators import roles_required
@@ -14,7 +16,7 @@ from ..lookups import get_or_404
 from ..models import IntegrationConfig, MenuSyncRun, ModifierGroup, ModifierOption, PlatformProduct, Product, UserRole
 from ..platforms import adapter_for
 from . import availability as avail
-from . import bp, csv_io, mapping, services, sync
+from . import bp, cells, csv_io, mapping, services, sync
 from .forms import ConfirmImportForm, GroupForm, ImportForm, OptionForm, ProductForm, SoldOutForm, SyncForm
 from .services import MenuError
 
@@ -22,7 +24,8 @@ from .services import MenuError
 @bp.context_processor
 def menu_helpers():
     """What the menu templates use beyond the app's filters."""
-    return {"adapter_for": adapter_for, "group_problems": services.group_problems, "plain_amount": _plain_amount}
+    return {"adapter_for": adapter_for, "group_problems": services.group_problems, "plain_amount": _plain_amount,
+            "render_cell": cells.render}
 
 
 def _plain_amount(amount):
@@ -369,11 +372,16 @@ def export():
 
 # --------------------------------------------------------------------------- mapping grid
 
+GRID_SIZES = (50, 100, 200, 500)
+
+
 def _grid_args():
     show = request.values.get("show", "all")
+    size = request.values.get("per_page", "")
     return {"q": (request.values.get("q") or "").strip()[:100],
             "category": (request.values.get("category") or "").strip()[:100] or None,
-            "show": show if show in ("all", "unmapped", "errors") else "all"}
+            "show": show if show in ("all", "unmapped", "errors") else "all",
+            "per_page": int(size) if size.isdigit() and int(size) in GRID_SIZES else mapping.GRID_PAGE}
 
 
 @bp.get("/mappings")
@@ -381,14 +389,24 @@ def _grid_args():
 def mappings():
     """Products × enabled platforms; each cell saves on change."""
     args = _grid_args()
-    integrations, page, cells = mapping.grid(page=_page_number(), **args)
+    integrations, page, mapped = mapping.grid(page=_page_number(), **args)
+    shared = cells.parts(g.company, integrations)
+    # Rows and cells built here, not in the template: the grid may hold 1,500 cells.
+    grid_rows = []
+    for product in page.items:
+        row = [mapping.Cell(product, integration, mapped.get((product.local_product_id, integration.id)))
+               for integration in integrations]
+        grid_rows.append((product, Markup("").join(cells.render(cell, shared) for cell in row),
+                          sum(1 for cell in row if cell.mapping is None)))
+    missing_labels = {count: ngettext("Not mapped on %(num)s platform", "Not mapped on %(num)s platforms", count)
+                      for count in range(1, len(integrations) + 1)}
     response = render_page_or_fragment(
-        "menu/mappings.html", "menu/_grid.html", integrations=integrations, page=page, cells=cells, args=args,
-        Cell=mapping.Cell, categories=services.categories(), unmapped=mapping.unmapped_count(integrations),
-        csrf=EmptyForm())
+        "menu/mappings.html", "menu/_grid.html", integrations=integrations, page=page, grid_rows=grid_rows, args=args,
+        categories=services.categories(), unmapped=mapping.unmapped_count(integrations), sizes=GRID_SIZES,
+        parts=shared, missing_labels=missing_labels, select_label=_("Select"))
     if request.htmx:
         response.headers["HX-Push-Url"] = url_for("menu.mappings", **{k: v for k, v in args.items()
-                                                                      if v and v != "all"})
+                                                                      if v and v != "all" and v != mapping.GRID_PAGE})
     return response
 
 
@@ -410,7 +428,7 @@ def save_cell(product_id, integration_id):
     else:
         db.session.commit()
     if request.htmx:
-        return render_template("menu/_cell.html", cell=result, csrf=EmptyForm())
+        return render_template("menu/_cell.html", cell=result, parts=cells.parts(g.company, [integration]))
     flash(_("Saved.") if not result.errors else "; ".join(result.errors.values()),
           "success" if not result.errors else "error")
     return redirect(url_for("menu.mappings"))
@@ -425,7 +443,7 @@ def unmap(product_id, integration_id):
     result = mapping.unmap(product, integration)
     db.session.commit()
     if request.htmx:
-        return render_template("menu/_cell.html", cell=result, csrf=EmptyForm())
+        return render_template("menu/_cell.html", cell=result, parts=cells.parts(g.company, [integration]))
     flash(_("%(name)s is no longer mapped on %(platform)s.", name=product.name,
             platform=adapter_for(integration.platform).display_name), "success")
     return redirect(url_for("menu.mappings"))
