@@ -32,7 +32,17 @@ NEW_TABLES = ["modifier_groups", "modifier_options", "menu_sold_out", "menu_avai
 
 
 def upgrade():
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # pg_trgm (name similarity for mapping suggestions) where the server ships it; the embedded
+    # PostgreSQL of `make run` (the pgserver wheel) has no contrib extensions, and the portal then
+    # suggests with Python's difflib instead (portal/menu/mapping.py).
+    op.execute("""
+    DO $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+      END IF;
+    END $$;
+    """)
 
     # ------------------------------------------------------------------ price inheritance
     op.execute("""

@@ -317,6 +317,41 @@ WHERE pp.id = ANY(:ids)
 """)
 
 
+_TRIGRAMS = {}
+DIFFLIB_THRESHOLD = 0.5
+DIFFLIB_MAX_PRODUCTS = 5000
+
+
+def has_trigrams():
+    """Whether pg_trgm is installed in this database (checked once per database URL)."""
+    url = str(db.engine.url)
+    if url not in _TRIGRAMS:
+        _TRIGRAMS[url] = db.session.scalar(text("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')"))
+    return _TRIGRAMS[url]
+
+
+def _difflib_suggestions(rows):
+    """{platform product id: (product id, score)} by difflib's ratio, where pg_trgm is missing."""
+    import difflib
+    products = db.session.execute(select(Product.id, Product.name).where(Product.deleted_at.is_(None))
+                                  .order_by(Product.name).limit(DIFFLIB_MAX_PRODUCTS)).all()
+    names = [(product_id, name.casefold()) for product_id, name in products]
+    result = {}
+    for row in rows:
+        matcher = difflib.SequenceMatcher(a=row.name.casefold(), autojunk=False)
+        best = (None, 0.0)
+        for product_id, name in names:
+            matcher.set_seq2(name)
+            if matcher.real_quick_ratio() <= best[1] or matcher.quick_ratio() <= best[1]:
+                continue
+            ratio = matcher.ratio()
+            if ratio > best[1]:
+                best = (product_id, ratio)
+        if best[1] >= DIFFLIB_THRESHOLD:
+            result[row.id] = best
+    return result
+
+
 def waiting_platform_products(limit=50):
     """[(PlatformProduct, suggested Product or None, score)]: seen or imported, still not mapped."""
     still_unmapped = ~exists().where(MenuMapping.company_id == PlatformProduct.company_id,
@@ -327,8 +362,11 @@ def waiting_platform_products(limit=50):
                               .limit(limit)).all()
     if not rows:
         return []
-    suggestions = {row.platform_product: (row.product, row.score) for row in db.session.execute(
-        _SUGGESTIONS, {"ids": [row.id for row in rows], "threshold": SUGGESTION_THRESHOLD})}
+    if has_trigrams():
+        suggestions = {row.platform_product: (row.product, row.score) for row in db.session.execute(
+            _SUGGESTIONS, {"ids": [row.id for row in rows], "threshold": SUGGESTION_THRESHOLD})}
+    else:
+        suggestions = _difflib_suggestions(rows)
     products = {product.id: product for product in db.session.scalars(select(Product).where(
         Product.id.in_([product_id for product_id, _ in suggestions.values() if product_id])))}
     return [(row, products.get(suggestions.get(row.id, (None, 0))[0]), suggestions.get(row.id, (None, 0))[1] or 0)
@@ -385,16 +423,3 @@ def products_for_choice():
     """(id, name, local id) of every catalog product, for the 'map to…' choice."""
     return db.session.execute(select(Product.id, Product.name, Product.local_product_id)
                               .where(Product.deleted_at.is_(None)).order_by(Product.name)).all()
-
-
-def search_products(q, limit=8):
-    """Catalog products whose name is like `q` (trigram similarity, then substring)."""
-    q = (q or "").strip()
-    if not q:
-        return []
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return db.session.scalars(select(Product).where(
-        Product.deleted_at.is_(None),
-        or_(Product.name.ilike(pattern), Product.name_ar.ilike(pattern), Product.local_product_id.ilike(pattern),
-            func.similarity(func.lower(Product.name), q.lower()) > SUGGESTION_THRESHOLD))
-        .order_by(func.similarity(func.lower(Product.name), q.lower()).desc(), Product.name).limit(limit)).all()

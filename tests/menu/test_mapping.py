@@ -215,3 +215,24 @@ def test_dismissed_platform_products_stay_hidden(app, client, auth, kitchen, own
     (platform_product_id,), = rows(owner_conninfo, "SELECT id FROM platform_products")
     auth.post(f"/menu/platform-products/{platform_product_id}/dismiss", page="/menu/mappings")
     assert "Something else" not in client.get("/menu/mappings/waiting").get_data(as_text=True)
+
+
+def test_suggestions_work_without_pg_trgm(app, client, auth, kitchen, monkeypatch):
+    """The embedded PostgreSQL of `make run` has no pg_trgm: difflib suggests instead."""
+    from portal.menu import mapping
+    monkeypatch.setattr(mapping, "has_trigrams", lambda: False)
+    _order_with_items(app, kitchen.alpha.id, kitchen.integrations["CAREEM"], "CAREEM",
+                      [{"platform_product_id": "careem-555", "name": "Karak Tea Large"}])
+    auth.login(kitchen.alpha.email("MANAGER"))
+    html = client.get("/menu/mappings/waiting").get_data(as_text=True)
+    assert "→ <strong>Karak Tea</strong>" in html and "now mapped as CAR-P005" in html
+    with app.app_context():
+        assert mapping.has_trigrams() is False
+
+
+def test_pg_trgm_is_used_where_the_server_has_it(app, owner_conninfo):
+    from portal.menu import mapping
+    (available,), = rows(owner_conninfo, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions "
+                                         "WHERE name = 'pg_trgm')")
+    with app.app_context():
+        assert mapping.has_trigrams() is available   # the migration installed it exactly where it exists
