@@ -96,6 +96,8 @@ def register_blueprints(app):
 
     for blueprint in (auth_bp, dashboard_bp, orders_bp, users_bp, integrations_bp, audit_bp, webhooks_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
+    from .menu import bp as menu_bp
+    app.register_blueprint(menu_bp)
 
     from .loyalty import bp as loyalty_bp
     app.register_blueprint(loyalty_bp)

@@ -125,6 +125,7 @@ def seed_demo(now=None, rng_seed=42):
             integrations = _seed_integrations(spec)
             products = _seed_products(spec)
             _seed_mappings(spec, products, integrations)
+            _seed_menu_extras(spec, products, integrations, now)
             _seed_loyalty(spec)
             _seed_orders(spec, products, integrations, rng, now)
             db.session.commit()
@@ -371,3 +372,70 @@ def _seed_customers(spec, orders):
     """Loyalty members and their ledger, earned through the loyalty service (portal/loyalty/demo.py)."""
     from .loyalty.demo import seed_ledger
     seed_ledger(spec["id"])
+
+
+# --------------------------------------------------------------------------- menu (issue 5)
+
+BREAKFAST = [("Foul Medames", "فول مدمس", "12.00"), ("Shakshuka", "شكشوكة", "18.00"),
+             ("Cheese Manakish", "مناقيش جبنة", "10.00")]
+BREAKFAST_HOURS = {"rules": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "06:00", "end": "11:00"}]}
+MODIFIER_GROUPS = [
+    # (product position, group, Arabic, min, max, [(option, Arabic, price delta in SAR)])
+    (1, "Extras", "إضافات", 0, 3, [("Extra cheese", "جبنة إضافية", "3.00"), ("Add fries", "مع بطاطس", "8.00"),
+                                   ("Jalapeños", "هالبينو", "2.00")]),
+    (1, "Doneness", "درجة الطهي", 1, 1, [("Medium", "متوسط", "0"), ("Well done", "مستوي جيداً", "0")]),
+    (6, "Sauce", "الصوص", 1, 1, [("Garlic", "ثوم", "0"), ("Tahini", "طحينة", "0"), ("Spicy", "حار", "1.00")]),
+]
+# Careem items seen in orders that no mapping names (the mapping page suggests a product for each).
+UNMAPPED_SEEN = [("CAR-9001", "Chicken Shawerma Box", "19.00"), ("CAR-9002", "Kunafa with Cream", "24.00")]
+
+
+def _seed_menu_extras(spec, products, integrations, now):
+    """Modifier groups, breakfast items with hours (Talabat only), and orders naming unmapped Careem items."""
+    if spec["id"] != SAMPLE_COMPANY_ID:
+        return
+    from .models import ModifierGroup, ModifierOption
+    groups, options = [], []
+    for position, name, name_ar, minimum, maximum, choices in MODIFIER_GROUPS:
+        group_id = stable_id("modifier-group", spec["id"], position, name)
+        groups.append({"id": group_id, "company_id": spec["id"], "product_id": stable_id("product", spec["id"], position),
+                       "name": name, "name_ar": name_ar, "min_choices": minimum, "max_choices": maximum,
+                       "sort_order": len(groups) + 1})
+        for order, (option, option_ar, delta) in enumerate(choices, start=1):
+            options.append({"id": stable_id("modifier-option", group_id, option), "company_id": spec["id"],
+                            "group_id": group_id, "name": option, "name_ar": option_ar,
+                            "price_delta": _price(spec, delta), "sort_order": order})
+    _insert(ModifierGroup, groups)
+    _insert(ModifierOption, options)
+
+    start = len(MENU) + 1
+    breakfast = [{"id": stable_id("product", spec["id"], position), "company_id": spec["id"],
+                  "local_product_id": f"P{position:03d}", "sku": f"SKU-{position:04d}", "name": name,
+                  "name_ar": name_ar, "category": "Breakfast", "price": _price(spec, price), "sort_order": position}
+                 for position, (name, name_ar, price) in enumerate(BREAKFAST, start=start)]
+    _insert(Product, breakfast)
+    if "TALABAT" in integrations:
+        _insert(MenuMapping, [{
+            "id": stable_id("mapping", spec["id"], "TALABAT", product["local_product_id"]), "company_id": spec["id"],
+            "integration_config_id": integrations["TALABAT"], "platform": "TALABAT",
+            "local_product_id": product["local_product_id"], "platform_product_id": f"TAL-{product['local_product_id']}",
+            "product_name": product["name"], "product_price": product["price"], "availability_schedule": BREAKFAST_HOURS,
+        } for product in breakfast])
+    if "CAREEM" not in integrations:
+        return
+    orders = []
+    for number, (platform_id, name, price) in enumerate(UNMAPPED_SEEN, start=1):
+        created = now - timedelta(days=number, hours=3)
+        amount = _price(spec, price)
+        orders.append({
+            "id": stable_id("order-unmapped", spec["id"], number), "company_id": spec["id"],
+            "integration_config_id": integrations["CAREEM"], "platform": "CAREEM",
+            "platform_order_id": f"CAR-{spec['id'].hex[:6]}-U{number:05d}", "order_number": f"CU{number:04d}",
+            "status": OrderStatus.DELIVERED, "subtotal": amount, "total_amount": amount, "currency": spec["currency"],
+            "customer_name": "Demo Customer", "order_items": [
+                {"platform_product_id": platform_id, "local_product_id": None, "name": name, "quantity": 1,
+                 "unit_price": str(amount), "line_total": str(amount), "modifiers": []}],
+            "platform_data": {"demo": True, "source": "seed-demo"}, "created_at": created, "updated_at": created,
+            "accepted_at": created, "completed_at": created + timedelta(minutes=40),
+        })
+    _insert(DeliveryOrder, orders)

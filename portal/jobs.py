@@ -135,3 +135,39 @@ def refresh_analytics_task(timestamp):
         refreshed = refresh_all()
     if refreshed:
         logger.info("analytics rollup: %s days for %s companies", sum(refreshed.values()), len(refreshed))
+
+
+
+# --------------------------------------------------------------------------- menu (issue 5)
+
+@job_app.task(name="menu_sync", queue=QUEUE_PLATFORM_CALLS)
+def menu_sync_task(run_id, company_id):
+    """Check and push one company's mapped catalog to one platform (a "Sync menu" run)."""
+    from .menu.sync import run_sync
+    with _task_context():
+        run_sync(uuid.UUID(run_id), uuid.UUID(company_id))
+
+
+@job_app.task(name="menu_import", queue=QUEUE_PLATFORM_CALLS)
+def menu_import_task(run_id, company_id):
+    """Read a platform's menu and map it onto the catalog ("Import from platform")."""
+    from .menu.sync import run_import
+    with _task_context():
+        run_import(uuid.UUID(run_id), uuid.UUID(company_id))
+
+
+@job_app.task(name="menu_availability_due", queue=QUEUE_SCHEDULED)
+def menu_availability_due_task(company_id):
+    """An 86 of this company ends now: bring the item back on the platforms (and re-check the hours)."""
+    from .menu.jobs import availability_tick
+    with _task_context():
+        availability_tick(uuid.UUID(company_id))
+
+
+@job_app.periodic(cron="* * * * *", periodic_id="menu_availability")
+@job_app.task(name="menu_availability_minute", queue=QUEUE_SCHEDULED, queueing_lock="menu_availability_minute")
+def menu_availability_minute_task(timestamp):
+    """Every minute: end the 86s whose time has come and apply availability hours, company by company."""
+    from .menu.jobs import availability_minute
+    with _task_context():
+        availability_minute()

@@ -13,6 +13,7 @@ NAVIGATION = [
     ("webhooks.log_index", _l("Webhook log"), UserRole.COMPANY_ADMIN, "settings"),
     ("audit.index", _l("Audit log"), UserRole.COMPANY_ADMIN, "settings"),
     ("admin.companies", _l("Companies"), UserRole.SUPER_ADMIN, "settings"),
+    ("menu.index", _l("Menu"), UserRole.MANAGER, "main"),
     ("loyalty.index", _l("Loyalty"), UserRole.MANAGER, "main"),
     ("analytics.index", _l("Reports"), UserRole.MANAGER, "main"),
 ]

@@ -164,3 +164,23 @@ def companies_with_pending_rollup():
             " WHERE d.day < (now() AT TIME ZONE c.timezone)::date")).all()
     finally:
         _reset_role(session)
+
+
+SCHEDULER_ROLE = "portal_scheduler"
+
+
+def companies_with_menu_work(now):
+    """The companies with an 86 that has ended by `now` or with availability hours (the worker's tick).
+
+    Runs as portal_scheduler, which may read only company ids, 86 end times and whether a mapping
+    has a schedule; each company's work then runs under its own tenant.
+    """
+    session = db.session()
+    session.execute(text(f"SET LOCAL ROLE {SCHEDULER_ROLE}"))
+    try:
+        return list(session.scalars(
+            text("SELECT company_id FROM menu_sold_out WHERE ended_at IS NULL AND until_at <= :now"
+                 " UNION SELECT company_id FROM menu_mappings WHERE availability_schedule IS NOT NULL"),
+            {"now": now}))
+    finally:
+        _reset_role(session)

@@ -12,13 +12,15 @@ TENANT_TABLES = [
     "integration_analytics", "audit_logs", "platform_calls",
     # analytics (issue 7)
     "analytics_daily", "analytics_daily_items", "analytics_daily_customers", "analytics_dirty_days",
+    "modifier_groups", "modifier_options", "menu_sold_out", "menu_availability_pushes", "menu_sync_runs",
+    "platform_products",
 ]
 
 
 def fill_every_table(conninfo, company_id, tag):
     """Insert a row into each tenant table for `company_id` (the company row itself must exist)."""
     ids = {name: uuid.uuid4() for name in ("user", "integration", "product", "order", "program", "tier",
-                                              "member", "session", "template")}
+                                              "member", "session", "template", "call", "modifier_group")}
     c = str(company_id)
     with psycopg.connect(conninfo, autocommit=True) as db:
         run = db.execute
@@ -58,8 +60,9 @@ def fill_every_table(conninfo, company_id, tag):
             "period_start, period_end, company_id) VALUES ('DHUB', 'api_response_time', 12, 'ms', 'AVG', now(), "
             "now(), %s)", (c,))
         run("INSERT INTO audit_logs (table_name, operation, company_id) VALUES ('test', 'INSERT', %s)", (c,))
-        run("INSERT INTO platform_calls (integration_config_id, order_id, action, method, url, company_id) "
-            "VALUES (%s, %s, 'ACCEPT', 'PUT', 'http://127.0.0.1/x', %s)", (ids["integration"], ids["order"], c))
+        run("INSERT INTO platform_calls (id, integration_config_id, order_id, action, method, url, company_id) "
+            "VALUES (%s, %s, %s, 'ACCEPT', 'PUT', 'http://127.0.0.1/x', %s)",
+            (ids["call"], ids["integration"], ids["order"], c))
         # analytics (issue 7): the order above already marked its day dirty; one rolled-up day besides.
         run("INSERT INTO analytics_daily SELECT * FROM analytics_daily_live(%s, ARRAY[current_date - 1, current_date])"
             " UNION ALL SELECT %s, current_date - 400, 'DHUB', 1, 1, 1, 0, 0, 0, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0,"
@@ -70,4 +73,18 @@ def fill_every_table(conninfo, company_id, tag):
             " VALUES (%s, current_date - 400, 'DHUB', analytics_customer_key('+966500000000'), 1)", (c,))
         run("INSERT INTO analytics_dirty_days (company_id, day) VALUES (%s, current_date - 400)"
             " ON CONFLICT DO NOTHING", (c,))
+        # Menu (issue 5)
+        run("INSERT INTO modifier_groups (id, product_id, name, company_id) VALUES (%s, %s, 'Size', %s)",
+            (ids["modifier_group"], ids["product"], c))
+        run("INSERT INTO modifier_options (group_id, name, price_delta, company_id) VALUES (%s, 'Large', 2, %s)",
+            (ids["modifier_group"], c))
+        run("INSERT INTO menu_sold_out (product_id, until_kind, company_id) VALUES (%s, 'INDEFINITE', %s)",
+            (ids["product"], c))
+        run("INSERT INTO menu_availability_pushes (platform_call_id, product_id, integration_config_id, available, "
+            "source, company_id) VALUES (%s, %s, %s, false, 'SOLD_OUT', %s)",
+            (ids["call"], ids["product"], ids["integration"], c))
+        run("INSERT INTO menu_sync_runs (integration_config_id, platform, company_id) VALUES (%s, 'DHUB', %s)",
+            (ids["integration"], c))
+        run("INSERT INTO platform_products (integration_config_id, platform, platform_product_id, name, source, "
+            "company_id) VALUES (%s, 'DHUB', %s, 'Seen', 'ORDER', %s)", (ids["integration"], f"pp-{tag}", c))
     return ids

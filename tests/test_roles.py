@@ -15,6 +15,9 @@ ACCESS = {
     "/loyalty/": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
     "/loyalty/customers": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
     "/reports/": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
+    "/menu/": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
+    "/menu/mappings": {"MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
+    "/menu/availability": {"USER", "MANAGER", "COMPANY_ADMIN", "SUPER_ADMIN"},
 }
 
 CASES = [(path, role, 200 if role in allowed else 403) for path, allowed in ACCESS.items() for role in ROLES]

@@ -128,6 +128,9 @@ def _record_result(call, integration, response_status, response_body, error, dur
               company_id=call.company_id)
     if call.order_id is not None:
         _note_on_order(db.session.get(DeliveryOrder, call.order_id), call)
+    if call.action == "MENU_SYNC":   # the menu sync run that sent this catalog learns how it went
+        from ..menu.sync import on_call_finished
+        on_call_finished(call)
     db.session.commit()
     return call
 

@@ -5,6 +5,7 @@ from .enums import (AggregationType, ChatChannel, DeliveryPlatform, LoyaltyProgr
 from .integrations import IntegrationAnalytics, IntegrationConfig, PlatformCall, WebhookLog
 from .loyalty import CustomerLoyalty, LoyaltyProgram, LoyaltyTier, LoyaltyTransaction
 from .menu import MenuMapping, Product
+from .menu import AvailabilityPush, MenuSyncRun, ModifierGroup, ModifierOption, PlatformProduct, SoldOut
 from .messaging import AiChatbotSession, ChatMessage, WhatsappMessage, WhatsappTemplate
 from .orders import OPEN_STATUSES, DeliveryOrder, OrderStatusHistory
 
@@ -15,6 +16,7 @@ __all__ = [
     "MenuMapping", "OPEN_STATUSES", "OrderStatus", "OrderStatusHistory", "PlatformCall", "Product", "SyncStatus", "User",
     "UserRole", "WebhookLog", "WhatsappMessage", "WhatsappMessageStatus", "WhatsappMessageType",
     "WhatsappTemplate",
+    "AvailabilityPush", "MenuSyncRun", "ModifierGroup", "ModifierOption", "PlatformProduct", "SoldOut",
 ]
 
 # Analytics (issue 7): the reports' daily rollup.

@@ -47,6 +47,9 @@ class Capabilities:
     picked_up: bool = False            # tell the platform the order was picked up (vendor delivery)
     max_items_per_availability_call: int = 100
     status_api: bool = True            # False: statuses are handled in the portal only
+    max_catalog_items: int = 0         # the most items one catalog push may carry (0: no known limit)
+    catalog_callback: bool = False     # the platform reports a catalog import's outcome by webhook
+    menu_import: bool = False          # the platform can hand us its menu ("Import from platform")
 
 
 @dataclass
@@ -239,9 +242,32 @@ class PlatformAdapter(abc.ABC):
         """The call that pushes the mapped catalog.
 
         `items`: dicts with local_product_id, platform_product_id, name, name_ar, price (Decimal),
-        available and category. `store_id`/`merchant_id` are the integration's ids (DH: remote id and
+        available and category; optionally description, description_ar, image_url and
+        modifier_groups ([{id, name, name_ar, min, max, options: [{id, name, name_ar, price, available}]}]).
+        `diff=True` (a keyword the menu sync passes) asks for a partial update where the platform has one. `store_id`/`merchant_id` are the integration's ids (DH: remote id and
         chain code; Careem: branch and brand).
         """
+
+    # Why "Import from platform" is not offered, when `capabilities.menu_import` is False.
+    menu_import_note = "This platform's API has no call that returns its menu."
+
+    def menu_import_request(self, *, store_id: str | None = None,
+                            merchant_id: str | None = None) -> OutboundRequest | None:
+        """The call that reads the platform's menu, or None when the platform offers none."""
+        return None
+
+    def parse_menu_import(self, payload) -> list[dict]:
+        """The platform's menu as dicts with platform_product_id, local_product_id (PLU or None), name,
+        price (Decimal or None), category and available; raise PayloadError on what it cannot read."""
+        raise PayloadError("this platform does not hand out its menu")
+
+    def catalog_request_id(self, response_json) -> str | None:
+        """The id a platform gives a catalog push (to match its import callback later), if any."""
+        if isinstance(response_json, dict):
+            for key in ("request_id", "catalogImportId", "import_id", "id"):
+                if response_json.get(key) not in (None, ""):
+                    return str(response_json[key])[:100]
+        return None
 
     def ack_body(self, event: WebhookEvent, order_id=None) -> dict:
         """The JSON the platform expects back on success."""

@@ -70,8 +70,11 @@ class CareemAdapter(PlatformAdapter):
     display_name = "Careem"
     capabilities = Capabilities(busy_mode=False, timed_pause=True, store_close=True, item_snooze=True,
                                 prep_time_change=True, mark_prepared=True, picked_up=False,
-                                max_items_per_availability_call=40)
+                                max_items_per_availability_call=40, max_catalog_items=8500,
+                                catalog_callback=True)
     sends_item_names = False
+    menu_import_note = ("Careem's POS API pushes catalogs and reports their status; it has no call that "
+                        "returns a catalog, so the menu cannot be imported from Careem.")
     reject_reasons = CANCEL_REASONS
     cancel_reasons = CANCEL_REASONS
     credential_fields = (
@@ -338,8 +341,8 @@ class CareemAdapter(PlatformAdapter):
                                json={"status_id": 2, "till_time": positive_minutes(minutes)},
                                description=f"Store paused for {minutes} min")
 
-    def menu_request(self, items, *, store_id=None, merchant_id=None, currency=None):
-        """PUT /catalogs: the full catalog (diff=false) with id = branch id, items grouped in categories."""
+    def menu_request(self, items, *, store_id=None, merchant_id=None, currency=None, diff=False):
+        """PUT /catalogs: the catalog (diff=false: whole; true: only these entries) with id = branch id."""
         if not store_id:
             raise ValueError("the Careem branch id (store_id) is needed to push a catalog")
         catalog = {"id": store_id, "name": "Menu"}
@@ -348,24 +351,47 @@ class CareemAdapter(PlatformAdapter):
                 catalog["currency_id"] = CURRENCY_IDS[currency.upper()]
             except KeyError:
                 raise ValueError(f"Careem has no catalog currency {currency!r}") from None
-        categories, entries = {}, []
+        categories, entries, groups, options = {}, [], [], {}
         for item in items:
             item_id = _item_id(item.get("platform_product_id") or item.get("local_product_id"))
             price = item.get("price")
             if price is None:
                 raise ValueError(f"item {item.get('name')!r} has no price")
-            entries.append({"id": item_id, "name": item.get("name") or item_id,
-                            "name_localized": {"en": item.get("name") or "", "ar": item.get("name_ar") or ""},
-                            "price": float(price), "active": bool(item.get("available", True))})
+            entry = {"id": item_id, "name": item.get("name") or item_id,
+                     "name_localized": {"en": item.get("name") or "", "ar": item.get("name_ar") or ""},
+                     "price": float(price), "active": bool(item.get("available", True))}
+            if item.get("description") or item.get("description_ar"):
+                entry["description"] = item.get("description") or ""
+                entry["description_localized"] = {"en": item.get("description") or "",
+                                                  "ar": item.get("description_ar") or ""}
+            if item.get("image_url"):
+                entry["media"] = item["image_url"]
+            for priority, group in enumerate(item.get("modifier_groups") or [], start=1):
+                group_id = _item_id(group.get("id"))
+                entry.setdefault("groups", []).append(group_id)
+                groups.append({"id": group_id, "name": group.get("name") or group_id,
+                               "name_localized": {"en": group.get("name") or "", "ar": group.get("name_ar") or ""},
+                               "multi_select": False, "min": int(group.get("min", 0)), "max": int(group.get("max", 1)),
+                               "priority": priority,
+                               "options": [_item_id(option.get("id")) for option in group.get("options", [])]})
+                for option_priority, option in enumerate(group.get("options", []), start=1):
+                    options[_item_id(option.get("id"))] = {
+                        "id": _item_id(option.get("id")), "name": option.get("name") or "",
+                        "name_localized": {"en": option.get("name") or "", "ar": option.get("name_ar") or ""},
+                        "active": bool(option.get("available", True)), "price": float(option.get("price") or 0),
+                        "priority": option_priority}
+            entries.append(entry)
             category = item.get("category") or "Menu"
             category_id = "-".join("".join(ch if ch.isalnum() else " " for ch in category.lower()).split()) or "menu"
             categories.setdefault(category_id, {"id": category_id, "name": category,
                                                 "name_localized": {"en": category, "ar": ""}, "items": []})
             categories[category_id]["items"].append(item_id)
         catalog["category_ids"] = list(categories)
-        return OutboundRequest("PUT", "/catalogs", json={"diff": False, "catalog": catalog,
-                                                         "categories": list(categories.values()), "items": entries},
-                               description=f"Catalog of {len(entries)} items")
+        body = {"diff": bool(diff), "catalog": catalog, "categories": list(categories.values()), "items": entries}
+        if groups:
+            body["groups"], body["options"] = groups, list(options.values())
+        return OutboundRequest("PUT", "/catalogs", json=body,
+                               description=f"Catalog of {len(entries)} items" + (" (changes only)" if diff else ""))
 
     def request_headers(self, credentials):
         """Careem's Brand-Id and Branch-Id headers."""

@@ -87,7 +87,10 @@ class DeliveryHeroAdapter(PlatformAdapter):
 
     capabilities = Capabilities(busy_mode=False, timed_pause=True, store_close=True, item_snooze=True,
                                 prep_time_change=True, mark_prepared=True, picked_up=True,
-                                max_items_per_availability_call=100)
+                                max_items_per_availability_call=100, catalog_callback=True)
+    menu_import_note = ("Delivery Hero's middleware imports the menu from the POS (it asks with GET "
+                        "/menuimport/{remoteId}); it has no call that hands the menu back, so the menu cannot be "
+                        "imported from Talabat or HungerStation.")
     reject_reasons = REJECT_REASONS
     cancel_reasons = REJECT_REASONS
     credential_fields = (
@@ -449,27 +452,49 @@ class DeliveryHeroAdapter(PlatformAdapter):
                                json={"timestamp": iso_utc(moment), "closures": [closure]},
                                description=f"Store closed for {minutes} min" if minutes else "Store closed")
 
-    def menu_request(self, items, *, store_id=None, merchant_id=None, currency=None):
-        """PUT /v2/chains/{chainCode}/catalog for the vendor: products in categories, one delivery menu."""
+    def menu_request(self, items, *, store_id=None, merchant_id=None, currency=None, diff=False):
+        """PUT /v2/chains/{chainCode}/catalog for the vendor: products in categories, one delivery menu.
+
+        Delivery Hero imports whole catalogs, so `diff` changes nothing. Modifier groups become
+        Topping entries whose products are the options (best reading of the public catalog shape)."""
         if not merchant_id or not store_id:
             raise ValueError("the chain code (merchant_id) and remote id (store_id) are needed to push a menu")
         quantum = currency_quantum(currency) if currency else None
-        catalog, categories = {}, {}
+        catalog, categories, codes, toppings = {}, {}, [], {}
         for index, item in enumerate(items):
             code = _product_id(item.get("platform_product_id") or item.get("local_product_id"))
+            codes.append(code)
             catalog[code] = {"id": code, "type": "Product", "title": _titles(item),
                              "price": _decimal_text(item, quantum),
                              "active": bool(item.get("available", True))}
+            if item.get("description"):
+                catalog[code]["description"] = {"default": item["description"],
+                                                **({"ar": item["description_ar"]} if item.get("description_ar") else {})}
+            if item.get("image_url"):
+                catalog[code]["images"] = {"main": {"id": "main", "type": "Image", "url": item["image_url"]}}
+            for group in item.get("modifier_groups") or []:
+                group_id = _product_id(group.get("id"))
+                catalog[code].setdefault("toppings", {})[group_id] = {"id": group_id, "type": "Topping"}
+                toppings[group_id] = {"id": group_id, "type": "Topping", "title": _titles(group),
+                                      "quantity": {"minimum": int(group.get("min", 0)),
+                                                   "maximum": int(group.get("max", 1))},
+                                      "products": {}}
+                for order, option in enumerate(group.get("options", []), start=1):
+                    option_id = _product_id(option.get("id"))
+                    toppings[group_id]["products"][option_id] = {"id": option_id, "type": "Product", "order": order}
+                    toppings[option_id] = {"id": option_id, "type": "Product", "title": _titles(option),
+                                           "price": _decimal_text(option, quantum),
+                                           "active": bool(option.get("available", True)), "isTopping": True}
             category = item.get("category") or "Menu"
             category_id = f"category-{_slug(category)}"
             categories.setdefault(category_id, {"id": category_id, "type": "Category",
                                                 "title": {"default": category}, "products": {}})
             categories[category_id]["products"][code] = {"id": code, "type": "Product", "order": index + 1}
         catalog.update(categories)
+        catalog.update(toppings)
         catalog["menu-delivery"] = {"id": "menu-delivery", "type": "Menu", "menuType": "DELIVERY",
                                     "title": {"default": "Delivery"},
-                                    "products": {code: {"id": code, "type": "Product"}
-                                                 for code, entry in catalog.items() if entry["type"] == "Product"}}
+                                    "products": {code: {"id": code, "type": "Product"} for code in codes}}
         return OutboundRequest("PUT", f"/v2/chains/{merchant_id}/catalog",
                                json={"vendors": [store_id], "catalog": {"items": catalog}},
                                description=f"Catalog of {len(items)} items")

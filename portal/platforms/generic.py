@@ -66,7 +66,7 @@ def signature(secret, timestamp_value, raw_body):
 class GenericAdapter(PlatformAdapter):
     capabilities = Capabilities(busy_mode=True, timed_pause=False, store_close=True, item_snooze=True,
                                 prep_time_change=False, mark_prepared=True, picked_up=True,
-                                max_items_per_availability_call=100)
+                                max_items_per_availability_call=100, menu_import=True)
     reject_reasons = REJECT_REASONS
     cancel_reasons = REJECT_REASONS
     credential_fields = (
@@ -291,24 +291,62 @@ class GenericAdapter(PlatformAdapter):
         return OutboundRequest("POST", "/store/status", json=body,
                                description="Store open" if open_ else "Store closed")
 
-    def menu_request(self, items, *, store_id=None, merchant_id=None, currency=None):
-        """PUT /menu with every mapped item (prices as decimal strings)."""
+    def menu_request(self, items, *, store_id=None, merchant_id=None, currency=None, diff=False):
+        """PUT /menu with the mapped items (prices as decimal strings); `"diff": true` for changes only."""
         q = currency_quantum(currency) if currency else None
         entries = []
         for item in items:
             price = item.get("price")
             if price is None:
                 raise ValueError(f"item {item.get('name')!r} has no price")
-            entries.append({"id": item.get("platform_product_id"), "plu": item.get("local_product_id"),
-                            "name": item.get("name"), "name_ar": item.get("name_ar"),
-                            "price": _money_text(price, q), "available": bool(item.get("available", True)),
-                            "category": item.get("category")})
+            entry = {"id": item.get("platform_product_id"), "plu": item.get("local_product_id"),
+                     "name": item.get("name"), "name_ar": item.get("name_ar"),
+                     "price": _money_text(price, q), "available": bool(item.get("available", True)),
+                     "category": item.get("category")}
+            if item.get("description"):
+                entry["description"] = item["description"]
+            if item.get("modifier_groups"):
+                entry["modifier_groups"] = [
+                    {"id": group.get("id"), "name": group.get("name"), "name_ar": group.get("name_ar"),
+                     "min": int(group.get("min", 0)), "max": int(group.get("max", 1)),
+                     "options": [{"id": option.get("id"), "name": option.get("name"), "name_ar": option.get("name_ar"),
+                                  "price": _money_text(option.get("price") or 0, q),
+                                  "available": bool(option.get("available", True))}
+                                 for option in group.get("options", [])]}
+                    for group in item["modifier_groups"]]
+            entries.append(entry)
         body = {"items": entries}
+        if diff:
+            body["diff"] = True
         if store_id:
             body["store_id"] = store_id
         if currency:
             body["currency"] = currency
         return OutboundRequest("PUT", "/menu", json=body, description=f"Menu of {len(entries)} items")
+
+    def menu_import_request(self, *, store_id=None, merchant_id=None):
+        """GET /menu: the platform's menu in the generic format (docs/GENERIC_WEBHOOKS.md)."""
+        return OutboundRequest("GET", "/menu" + (f"?store_id={store_id}" if store_id else ""),
+                               description="Read the platform's menu")
+
+    def parse_menu_import(self, payload):
+        """`{"items": [{"id", "plu", "name", "price", "category", "available"}]}` as import dicts."""
+        body = obj(payload, "menu")
+        result = []
+        for index, raw in enumerate(arr(body.get("items"), "items")):
+            where = f"items[{index}]"
+            item = obj(raw, where)
+            product_id = identifier(item.get("id"), f"{where}.id")
+            if product_id is None:
+                raise PayloadError(f"{where}.id is missing")
+            price = item.get("price")
+            result.append({"platform_product_id": product_id[:100],
+                           "local_product_id": (text(item.get("plu"), f"{where}.plu") or None),
+                           "name": (text(item.get("name"), f"{where}.name") or product_id)[:300],
+                           "price": money(price, f"{where}.price", Decimal("0.001")) if price is not None else None,
+                           "category": (text(item.get("category"), f"{where}.category") or None),
+                           "available": item.get("available") is not False})
+        return result
 
     def request_headers(self, credentials):
         """Our API key; the body is signed with `sign` like the partner's webhooks."""

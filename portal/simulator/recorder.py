@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from flask import Flask, jsonify, render_template_string, request
 
 from ..models import DeliveryPlatform
+from . import catalog
 
 PLATFORMS = {platform.value.lower() for platform in DeliveryPlatform}
 REDACTED_HEADERS = {"authorization", "x-careem-api-key", "x-api-key", "cookie", "proxy-authorization"}
@@ -38,6 +39,7 @@ class Journal:
         self.calls = deque(maxlen=maxlen)
         self.sent = deque(maxlen=maxlen)
         self.listeners = []
+        self.catalogs = {}   # platform -> the last catalog pushed (simulator/catalog.py)
         self._lock = threading.Lock()
 
     def record_call(self, call):
@@ -124,7 +126,8 @@ def create_app(journal=None, fail_rate=0.0, rng=None):
         elif rate > 0 and chance.random() < rate:
             status, body = 503, {"error": "simulated outage", "retry": True}
         else:
-            status, body = answer_for(platform, request.method, path)
+            status, body = catalog.answer(platform, request.method, path, request.get_json(silent=True),
+                                          journal_()) or answer_for(platform, request.method, path)
         payload = request.get_json(silent=True)
         if payload is None and request.content_length:
             payload = request.get_data(as_text=True)[:MAX_BODY_CHARS]

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 import requests
 
 from ..platforms import adapter_for
+from .catalog import callback as _catalog_callback
 from .orders import CAREEM, DELIVERY_HERO, GENERIC, OrderFactory
 
 USER_AGENTS = {"TALABAT": "DH-Integration-Middleware/simulator", "HUNGERSTATION": "DH-Integration-Middleware/simulator",
@@ -125,7 +126,7 @@ class Simulation:
 
     def __init__(self, targets, sender, factory=None, rate=2.0, count=None, duration=None, cancel_share=0.1,
                  cancel_after=(20, 90), pickup_after=(20, 60), delivery_after=(120, 300), wait_for_followups=True,
-                 echo=print, rng=None, clock=time.monotonic, now=utcnow):
+                 echo=print, rng=None, clock=time.monotonic, now=utcnow, catalog_after=(2, 5), journal=None):
         if not targets:
             raise ValueError("nothing to simulate: no targets")
         if rate <= 0:
@@ -137,6 +138,8 @@ class Simulation:
         self.rate, self.count, self.duration = rate, count, duration
         self.cancel_share = cancel_share
         self.cancel_after, self.pickup_after, self.delivery_after = cancel_after, pickup_after, delivery_after
+        self.catalog_after = catalog_after
+        self.journal = journal if journal is not None else getattr(sender, "journal", None)
         self.wait_for_followups = wait_for_followups
         self.echo, self.clock, self.now = echo, clock, now
         self.stop_event = threading.Event()
@@ -214,6 +217,16 @@ class Simulation:
             status = str(body.get("status", "")).upper()
             if order is not None and status in ("READY", "READY_FOR_PICKUP", "PREPARED"):
                 self._captain_trip(order)
+        report = _catalog_callback(platform, call, self.journal) if self.journal is not None else None
+        target = next((target for target in self.targets if target.platform == platform), None)
+        if report is not None and target is not None:   # the platform imports the catalog, then reports
+            self.later(self.rng.uniform(*self.catalog_after), f"catalog report {platform.lower()}",
+                       lambda: self._report(target, report))
+
+    def _report(self, target, webhook):
+        result = self.sender.send(target, webhook)
+        self.echo(self._line(result))
+        return result
 
     def _captain_trip(self, order):
         pickup = self.rng.uniform(*self.pickup_after)

@@ -206,16 +206,9 @@ def _apply_event(event, integration, company, adapter, payload):
         return ("PROCESSED" if created else "DUPLICATE"), order_id, None
     if event.kind == "status":
         return _apply_status_event(event, integration, company, payload)
-    if event.kind == "catalog":
-        status = str(event.details.get("status", "")).lower()
-        integration.last_sync_at = datetime.now(timezone.utc)
-        if status in ("done", "completed"):
-            integration.sync_status = "completed"
-        elif status in ("failed", "done_with_errors"):
-            integration.sync_status = "failed"
-        elif status in ("in_progress",):
-            integration.sync_status = "in_progress"
-        return "PROCESSED", None, None
+    if event.kind == "catalog":   # an import report for a menu sync run, or DH asking for our menu
+        from ..menu.sync import apply_catalog_event
+        return "PROCESSED", None, apply_catalog_event(integration, event)
     return "IGNORED", None, event.details.get("reason") or f"{event.event_type} needs no action"
 
 

@@ -164,4 +164,4 @@ def test_arabic_pages_render_right_to_left(client, auth, riyadh):
     page = client.get(f"/reports/?{RANGE}").get_data(as_text=True)
     assert 'dir="rtl"' in page and "برجر" in page  # the item's Arabic name
     assert client.get(f"/reports/health?{RANGE}").status_code == 200
-    assert client.get(f"/reports/print?period=week&date=2025-03-07").status_code == 200
+    assert client.get("/reports/print?period=week&date=2025-03-07").status_code == 200
