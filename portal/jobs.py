@@ -11,7 +11,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from procrastinate import App, PsycopgConnector
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -44,15 +44,21 @@ def defer(task_name, queue, at=None, **args):
 
 @contextmanager
 def _task_context():
-    """The Flask app context a task runs in (the worker's app, or a new one)."""
+    """A fresh Flask app context, and with it a database session of its own, for one task.
+
+    The worker runs tasks in threads at the same time (e.g. two periodic jobs due the same minute),
+    and those threads inherit the context of the thread that started the worker: sharing its session
+    would mix their transactions. A new app context is a new session scope (Flask-SQLAlchemy).
+    """
     global _flask_app
     if has_app_context():
-        yield
-        return
-    if _flask_app is None:
-        from . import create_app
-        _flask_app = create_app()
-    with _flask_app.app_context():
+        app = current_app._get_current_object()
+    else:
+        if _flask_app is None:
+            from . import create_app
+            _flask_app = create_app()
+        app = _flask_app
+    with app.app_context():
         try:
             yield
         finally:
