@@ -229,8 +229,9 @@ def test_delivery_hero_asking_for_the_menu_starts_a_sync(app, kitchen, webhooks,
         from portal.crypto import encrypt_secret
         db.session.get(IntegrationConfig, talabat).webhook_secret = encrypt_secret(kitchen.alpha.id, secret)
         db.session.commit()
-    # (The receiver takes POST and PUT; Delivery Hero documents this request as a GET without a body.)
-    assert webhooks.send("TALABAT", talabat, {}, secret=secret, path="menuimport/vendor-1").status_code == 200
+    # Delivery Hero documents this request as a GET without a body.
+    assert webhooks.send("TALABAT", talabat, b"", secret=secret, path="menuimport/vendor-1",
+                         method="GET").status_code == 200
     assert rows(owner_conninfo, "SELECT kind, mode, status FROM menu_sync_runs") == [("SYNC", "full", "QUEUED")]
 
 
