@@ -118,7 +118,10 @@ def bench_app(url, **overrides):
     from portal.config import Config
     settings = {"DATABASE_URL": url, "APP_DATABASE_URL": None, "PORTAL_ENCRYPTION_KEYS": BENCH_KEY,
                 "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, **overrides}
-    return create_app(type("BenchConfig", (Config,), settings))
+    app = create_app(type("BenchConfig", (Config,), settings))
+    import gc
+    gc.freeze()  # as wsgi.py does after start-up
+    return app
 
 
 def app_environment(url, **extra):
