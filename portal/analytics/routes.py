@@ -1,13 +1,18 @@
 """The reports: overview, money, reconciliation, integration health, a printable report, and CSV exports."""
 from datetime import datetime, timedelta
+from functools import lru_cache
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 from babel.numbers import get_currency_precision
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from ..auth.decorators import roles_required
+from ..i18n import PLATFORM_LABELS
+from ..i18n import money as format_money
 from ..integrations.services import SYNC_LABELS
 from ..models import DeliveryPlatform, UserRole
 from ..orders.routes import page_or_fragment
@@ -111,6 +116,41 @@ def export(name):
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.app_template_global("report_value")
+def report_value(value, kind, currency=None):
+    """A report cell in its kind (money, percent, duration, platform, day…), as HTML.
+
+    Python rather than a template macro: a year's tables hold a few thousand cells, and a macro call
+    per cell cost more than the rest of the page.
+    """
+    if value is None:
+        return "—"
+    if kind == "money":
+        return _formatted(kind, value, currency or g.company.currency, str(get_locale()))
+    if kind in ("int", "percent"):
+        return _formatted(kind, value, None, str(get_locale()))
+    if kind == "change":
+        return ("+" if value > 0 else "") + percent(value)
+    if kind == "seconds":
+        return Markup("<bdi>%s</bdi>") % duration(value)
+    if kind == "platform":
+        key = getattr(value, "value", value)
+        return Markup('<span class="badge platform-%s">%s</span>') % (str(key).lower(), PLATFORM_LABELS.get(key, key))
+    if kind == "date":
+        return Markup('<span class="nowrap">%s</span>') % format_day(value)
+    return value
+
+
+@lru_cache(maxsize=20_000)
+def _formatted(kind, value, currency, locale):
+    """Numbers as the page's language writes them; counts and shares repeat a lot in a year's tables."""
+    if kind == "money":
+        return Markup('<span class="amount">%s</span>') % format_money(value, currency)
+    if kind == "percent":
+        return percent(value)
+    return number(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else value
 
 
 @bp.app_template_filter("duration")
