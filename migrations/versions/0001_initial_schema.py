@@ -1,5 +1,8 @@
 """The whole seed schema, its fixes, and what the portal needs, with row-level security.
 
+Every tenant table gets `ALTER TABLE … ENABLE ROW LEVEL SECURITY` and `… FORCE ROW LEVEL SECURITY`
+(so the owner is filtered too) with its policies, through `migration_helpers.enable_tenant_rls`.
+
 Revision ID: 0001_initial_schema
 Revises:
 Create Date: 2026-11-25
