@@ -33,9 +33,12 @@ def _integrations():
                               .order_by(IntegrationConfig.platform)).all()
 
 
-def _board_context(lanes=None, **extra):
+def _board_context(lanes=None, version=None, **extra):
     """What the board's templates need; `lanes` limits the cards to those lanes (None: all)."""
     filters = _filters()
+    # The version is read before the cards: a change in between is then shown again by the next
+    # poll, never lost behind a version that already counts it.
+    version = version or board_version(g.company.id)
     rows = board_rows(g.company.id, start_of_day(g.company.timezone), platform=filters["platform"] or None,
                       search=filters["q"] or None, lanes=lanes)
     card_context = {"next_action": NEXT_ACTION, "actions": ACTIONS,
@@ -44,7 +47,7 @@ def _board_context(lanes=None, **extra):
                                   "act": url_for("orders.act", order_id="ORDER", action="ACTION"),
                                   "board": url_for("orders.board")}}
     return {"lane_cards": render_cards(rows, card_context), "lane_titles": LANES, "filters": filters,
-            "version": board_version(g.company.id), "integrations": _integrations(),
+            "version": version, "integrations": _integrations(),
             "adapter_for": adapter_for, "pause_choices": PAUSE_CHOICES, "form": EmptyForm(),
             "platform_reasons": {platform.value: list(adapter_for(platform).reject_reasons)
                                  for platform in DeliveryPlatform}, **extra}
@@ -64,11 +67,13 @@ def lanes():
     lanes with changed cards (all of them with `force=1`, for new filters), as out-of-band swaps."""
     since = request.args.get("since", "")
     force = request.args.get("force") == "1"
-    if not force and since == board_version(g.company.id):
+    version = board_version(g.company.id)
+    if not force and since == version:
         response = make_response("", 204)
     else:
         changed = None if force else lanes_changed_since(g.company.id, since)
-        response = make_response(render_template("orders/_board_update.html", **_board_context(changed)))
+        response = make_response(render_template("orders/_board_update.html",
+                                                 **_board_context(changed, version=version)))
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("HX-Request")
     return response
