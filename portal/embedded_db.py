@@ -1,4 +1,5 @@
 """The embedded PostgreSQL (pgserver wheel) used when DATABASE_URL is unset."""
+import json
 import logging
 from pathlib import Path
 
@@ -13,6 +14,20 @@ def owner_url(instance_path):
         import pgserver  # imported lazily: only the embedded default needs it
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        _repair_process_list(pgdata)
         logger.info("Starting the embedded PostgreSQL in %s", pgdata)
         _servers[pgdata] = pgserver.get_server(pgdata, cleanup_mode="stop")
     return _servers[pgdata].get_uri()
+
+
+def _repair_process_list(pgdata):
+    """pgserver keeps the processes using the server in a JSON file; a process killed while writing
+    it leaves it empty, and every later start fails on it. An unreadable list is started afresh."""
+    path = pgdata / ".handle_pids.json"
+    try:
+        json.loads(path.read_text())
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        logger.warning("Resetting %s, which a stopped process had left unreadable", path)
+        path.write_text("[]")
