@@ -22,7 +22,11 @@ import hashlib
 import os
 import random
 import secrets
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,6 +61,152 @@ COMMISSION = {"TALABAT": Decimal("18.00"), "CAREEM": Decimal("15.00"), "NASHMI":
 
 def echo(message=""):
     print(message, flush=True)
+
+
+# --------------------------------------------------------------------------- figures
+
+def percentile(values, fraction):
+    """The `fraction` percentile of `values` by linear interpolation (nan when empty)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def timed(function, iterations, warmup=5):
+    """Run `function` warmup + iterations times; milliseconds of the measured runs."""
+    for _ in range(warmup):
+        function()
+    result = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        function()
+        result.append((time.perf_counter() - started) * 1000)
+    return result
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+# --------------------------------------------------------------------------- CPU accounting (/proc)
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_database(pid):
+    """The database a PostgreSQL backend serves, from its process title; "" for a background process."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            title = handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+    # "postgres: 15/main: portal_app portal_bench 127.0.0.1(40000) idle" / "…: autovacuum worker portal_bench"
+    words = title.split()
+    for index, word in enumerate(words):
+        if index and word.startswith(("127.", "[local]", "::1", "localhost")):
+            return words[index - 1]
+    if "autovacuum worker" in title:
+        return words[-1]
+    return ""
+
+
+def cpu_snapshot():
+    """{pid: (comm, ppid, cpu ticks, database)} of every process, and the machine's busy and total ticks."""
+    processes = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        database = _postgres_database(entry) if comm == "postgres" else None
+        processes[int(entry)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]), database)
+    with open("/proc/stat") as handle:
+        values = [int(value) for value in handle.readline().split()[1:9]]  # guest time is already in user
+    idle = values[3] + values[4]
+    return {"processes": processes, "busy": sum(values) - idle, "total": sum(values), "time": time.monotonic()}
+
+
+# --------------------------------------------------------------------------- gunicorn
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _stop_with_parent():
+    """In the child before exec: get SIGTERM when the bench dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class Gunicorn:
+    """The portal under gunicorn on 127.0.0.1 in its own process group; stopped (and killed if need be) on exit."""
+
+    def __init__(self, url, workers, worker_class="sync", threads=1, env=None):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
+        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+                   "--worker-class", worker_class, "--timeout", "60", "--graceful-timeout", "5",
+                   "--log-level", "warning", "--error-logfile", "-"]
+        if worker_class == "gthread":
+            command += ["--threads", str(threads)]
+        command.append("wsgi:app")
+        self.command = command
+        self.process = subprocess.Popen(command, cwd=ROOT, env=app_environment(url, **(env or {})), stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=_stop_with_parent)
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def wait_ready(self, timeout=60):
+        import requests
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                    return True
+            except requests.RequestException:
+                pass
+            time.sleep(0.25)
+        return False
+
+    def log_tail(self, lines=30):
+        try:
+            return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.process.poll() is None:
+            try:
+                os.kill(self.process.pid, signal.SIGTERM)    # the master stops its workers
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # its own group: only what it started
+                self.process.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self.log.close()
+        try:
+            os.unlink(self.log.name)
+        except OSError:
+            pass
 
 
 # --------------------------------------------------------------------------- URLs and databases

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402
+from _common import percentile, timed  # noqa: E402
 import psycopg  # noqa: E402
 
 DATABASE = "portal_bench_analytics"
@@ -46,28 +47,10 @@ TAG = "BENCH-AN-"
 say = common.echo
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    lower = int(position)
-    upper = min(lower + 1, len(ordered) - 1)
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
-
 
 def stats(ms):
     return {"p50": round(percentile(ms, .5), 1), "p95": round(percentile(ms, .95), 1), "max": round(max(ms), 1),
             "mean": round(statistics.fmean(ms), 1), "n": len(ms)}
-
-
-def timed(function, iterations, warmup=3):
-    for _ in range(warmup):
-        function()
-    ms = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        function()
-        ms.append((time.perf_counter() - started) * 1000)
-    return stats(ms)
 
 
 def biggest_company(conninfo):
@@ -132,7 +115,7 @@ def measure_dashboard(app, company, iterations):
             def get():
                 answer = client.get(path)
                 assert answer.status_code == 200, answer.status_code
-            results[f"{name} {days} d"] = timed(get, iterations)
+            results[f"{name} {days} d"] = stats(timed(get, iterations, warmup=3))
             say(f"  GET {name:<8} {days:>3} days: p50 {results[f'{name} {days} d']['p50']:>6} ms  "
                 f"p95 {results[f'{name} {days} d']['p95']:>6} ms  max {results[f'{name} {days} d']['max']:>6} ms")
 
@@ -140,7 +123,7 @@ def measure_dashboard(app, company, iterations):
             with app.test_request_context(), tenant(company["id"]):
                 build_report(db.session.get(Company, company["id"]), ReportRange(start, today, today))
                 db.session.rollback()
-        results[f"build_report {days} d"] = timed(service, iterations)
+        results[f"build_report {days} d"] = stats(timed(service, iterations, warmup=3))
         say(f"  build_report   {days:>3} days: p50 {results[f'build_report {days} d']['p50']:>6} ms  "
             f"p95 {results[f'build_report {days} d']['p95']:>6} ms  (figures only, no HTML)")
     size = len(client.get(f"/reports/?from={(today - timedelta(days=364)).isoformat()}&to={today.isoformat()}")

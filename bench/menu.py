@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402  (puts the project root on sys.path too)
+from _common import percentile  # noqa: E402
 import psycopg  # noqa: E402
 
 GOALS = {"sync": 20.0, "grid": 150.0, "86": 100.0}
@@ -32,13 +33,6 @@ say = common.echo
 MANAGER = "bench-menu-manager@bench.example"
 PASSWORD = "bench menu password 1"
 
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def figures(label, values, unit="ms"):

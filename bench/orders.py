@@ -44,11 +44,8 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -56,6 +53,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402  (puts the project root on sys.path too)
+from _common import CLK_TCK, Gunicorn, cpu_snapshot, percentile, timed, verdict  # noqa: E402
 import psycopg  # noqa: E402
 
 ROOT = common.ROOT
@@ -72,15 +70,6 @@ say = common.echo
 
 
 # =========================================================================== small helpers
-
-def percentile(values, fraction):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def stats(milliseconds):
@@ -100,21 +89,6 @@ def plan_scans(plan):
     return sorted({match.group(0) for match in found if match})
 
 
-def verdict(ok):
-    return "PASS" if ok else "MISS"
-
-
-def timed(function, iterations, warmup=5):
-    """Run `function` warmup + iterations times; milliseconds of the measured runs."""
-    for _ in range(warmup):
-        function()
-    result = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        function()
-        result.append((time.perf_counter() - started) * 1000)
-    return result
-
 
 class Deadline(Exception):
     """--max-seconds ran out (SIGALRM) or SIGTERM arrived: stop, clean up, report what was measured."""
@@ -126,35 +100,13 @@ def _interrupt(signum, frame):
 
 # =========================================================================== is the machine ours?
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_snapshot():
-    """{pid: (comm, ppid, cpu ticks)} of every process, and the machine's busy and total ticks (/proc)."""
-    processes = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        processes[int(entry)] = (stat[stat.index("(") + 1:stat.rindex(")")], int(fields[1]),
-                                 int(fields[11]) + int(fields[12]))
-    with open("/proc/stat") as handle:
-        values = [int(value) for value in handle.readline().split()[1:9]]
-    idle = values[3] + values[4]
-    return {"processes": processes, "busy": sum(values) - idle, "total": sum(values), "time": time.monotonic()}
-
 
 def cpu_between(before, after):
     """Busy cores of the machine between two snapshots, and the three busiest processes that are not this
     benchmark or what it started (gunicorn, Chromium); PostgreSQL backends are shared, so listed as such."""
     seconds = max(after["time"] - before["time"], 1e-6)
     children = {}
-    for pid, (_, ppid, _) in after["processes"].items():
+    for pid, (_, ppid, _, _) in after["processes"].items():
         children.setdefault(ppid, []).append(pid)
     mine, stack = set(), [os.getpid()]
     while stack:
@@ -162,8 +114,8 @@ def cpu_between(before, after):
         mine.add(pid)
         stack.extend(children.get(pid, []))
     others, own, postgres = {}, 0, 0
-    for pid, (comm, _, ticks) in after["processes"].items():
-        spent = ticks - before["processes"].get(pid, (comm, 0, 0))[2]
+    for pid, (comm, _, ticks, _) in after["processes"].items():
+        spent = ticks - before["processes"].get(pid, (comm, 0, 0, None))[2]
         if spent <= 0:
             continue
         if pid in mine:
@@ -443,6 +395,17 @@ def run_orm(query):
     return rows
 
 
+def measure_query(query, counter, iterations):
+    """Run an ORM query once for its rows, once more to capture its SQL, then timed; (rows, sql, params, ms)."""
+    rows = run_orm(query)
+    counter.last.clear()
+    counter.capture = True
+    run_orm(query)
+    counter.capture = False
+    sql, params = next((s, p) for s, p in counter.last if "FROM delivery_orders" in s)
+    return rows, sql, params, timed(lambda: run_orm(query), iterations)
+
+
 def explain(sql, params):
     from portal.extensions import db
     connection = db.session.connection()
@@ -488,13 +451,7 @@ def measure_queries(app, url, company, conninfo, iterations, counter):
         variants = {}
         for status in ("DELIVERED", "CANCELLED"):
             query = hot_query(company_row, status)
-            rows = run_orm(query)
-            counter.last.clear()
-            counter.capture = True
-            run_orm(query)
-            counter.capture = False
-            sql, params = next((s, p) for s, p in counter.last if "FROM delivery_orders" in s)
-            times = timed(lambda: run_orm(query), iterations)
+            rows, sql, params, times = measure_query(query, counter, iterations)
             variants[status] = stats(times) | {"rows": len(rows), "sql": sql, "params": params}
         results["list"] = variants
         main = variants["DELIVERED"]
@@ -504,13 +461,7 @@ def measure_queries(app, url, company, conninfo, iterations, counter):
         searches = {}
         for label, term in search_terms(conninfo, company):
             query = search_query(company_row, term)
-            rows = run_orm(query)
-            counter.last.clear()
-            counter.capture = True
-            run_orm(query)
-            counter.capture = False
-            sql, params = next((s, p) for s, p in counter.last if "FROM delivery_orders" in s)
-            times = timed(lambda: run_orm(query), iterations)
+            rows, sql, params, times = measure_query(query, counter, iterations)
             searches[label] = stats(times) | {"term": term, "rows": len(rows), "plan": explain(sql, params)}
         results["search"] = searches
         db.session.remove()
@@ -555,68 +506,6 @@ def rls_overhead(app_conninfo, owner_conninfo, company_id, sql, params, iteratio
 
 
 # =========================================================================== 5. the browser
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _stop_with_parent():
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-class Gunicorn:
-    """The portal under gunicorn on 127.0.0.1 in its own process group; stopped on exit."""
-
-    def __init__(self, url, workers):
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-orders-gunicorn-", suffix=".log", delete=False)
-        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-                   "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning", "--error-logfile", "-",
-                   "wsgi:app"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=common.app_environment(url), stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=_stop_with_parent)
-
-    def wait_ready(self, timeout=60):
-        import requests
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
-                    return True
-            except requests.RequestException:
-                pass
-            time.sleep(0.25)
-        return False
-
-    def log_tail(self, lines=20):
-        try:
-            return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.process.poll() is None:
-            try:
-                os.kill(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)   # its own group: only what it started
-                self.process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self.log.close()
-        try:
-            os.unlink(self.log.name)
-        except OSError:
-            pass
 
 
 def bench_target(url, company):

@@ -28,10 +28,7 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -40,11 +37,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common  # noqa: E402  (puts the project root on sys.path too)
+from _common import CLK_TCK, Gunicorn, cpu_snapshot, percentile, verdict  # noqa: E402
 import psycopg  # noqa: E402
 
 ROOT = common.ROOT
 HTTP_TIMEOUT = (3, 30)
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 MAX_REQUESTS = 200_000          # open loop: rate × duration never exceeds this
 WARMUP_REQUESTS = 40
 
@@ -71,43 +68,6 @@ def make_webhook(factory, target, tag, seq):
 
 
 # =========================================================================== CPU accounting (/proc)
-
-def _postgres_database(pid):
-    """The database a PostgreSQL backend serves, from its process title; "" for a background process."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            title = handle.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-    # "postgres: 15/main: portal_app portal_bench 127.0.0.1(40000) idle" / "…: autovacuum worker portal_bench"
-    words = title.split()
-    for index, word in enumerate(words):
-        if index and word.startswith(("127.", "[local]", "::1", "localhost")):
-            return words[index - 1]
-    if "autovacuum worker" in title:
-        return words[-1]
-    return ""
-
-
-def cpu_snapshot():
-    """{pid: (comm, ppid, cpu ticks, database)} of every process, and the machine's busy and total ticks."""
-    processes = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        database = _postgres_database(entry) if comm == "postgres" else None
-        processes[int(entry)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]), database)
-    with open("/proc/stat") as handle:
-        values = [int(value) for value in handle.readline().split()[1:9]]  # guest time is already in user
-    idle = values[3] + values[4]
-    return {"processes": processes, "busy": sum(values) - idle, "total": sum(values), "time": time.monotonic()}
 
 
 def cpu_usage(before, after, gunicorn_pid, driver_pid, database):
@@ -276,75 +236,6 @@ def drive(config, results):
 
 # =========================================================================== gunicorn
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _stop_with_parent():
-    """In the child before exec: get SIGTERM when the bench dies, even by SIGKILL (Linux)."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-class Gunicorn:
-    """The portal under gunicorn in its own process group; stopped (and killed if need be) on exit."""
-
-    def __init__(self, url, workers, worker_class="sync", threads=1):
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
-        command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-                   "--worker-class", worker_class, "--timeout", "60", "--graceful-timeout", "5",
-                   "--log-level", "warning", "--error-logfile", "-"]
-        if worker_class == "gthread":
-            command += ["--threads", str(threads)]
-        command.append("wsgi:app")
-        self.command = command
-        self.process = subprocess.Popen(command, cwd=ROOT, env=common.app_environment(url), stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=_stop_with_parent)
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def wait_ready(self, timeout=60):
-        import requests
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
-                    return True
-            except requests.RequestException:
-                pass
-            time.sleep(0.25)
-        return False
-
-    def log_tail(self, lines=30):
-        try:
-            return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.process.poll() is None:
-            try:
-                os.kill(self.process.pid, signal.SIGTERM)    # the master stops its workers
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # its own group: only what it started
-                self.process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self.log.close()
-
 
 # =========================================================================== the ceiling
 
@@ -501,15 +392,6 @@ def remove_ceiling_rows(url, tag):
 
 # =========================================================================== checks and figures
 
-def percentile(values, fraction):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
 
 def latency_line(milliseconds):
     return (f"p50 {percentile(milliseconds, 0.50):7.1f} ms   p95 {percentile(milliseconds, 0.95):7.1f} ms   "
@@ -575,9 +457,6 @@ def cpu_line(cpu):
         line += f"\n  WARNING: other processes used the machine during this phase ({names}); its figures are disturbed"
     return line
 
-
-def verdict(ok):
-    return "PASS" if ok else "MISS"
 
 
 # =========================================================================== main
