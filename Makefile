@@ -11,7 +11,7 @@ SIMULATOR_RATE ?= 2
 export SIMULATOR_PORT
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install migrate seed worker clean-db
+.PHONY: run test lint install install-dev migrate seed worker clean-db
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -21,6 +21,13 @@ $(VENV)/.installed: requirements.txt
 	@touch $@
 
 install: $(VENV)/.installed
+
+# Test and tooling packages (pytest, playwright, hypothesis, ruff) on top of the app's own.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(FLASK) db upgrade
@@ -41,8 +48,11 @@ run: seed
 	trap 'exit 130' INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check portal tests bench scripts wsgi.py
 
 # Forget the embedded database (instance/pgdata); the next `make run` starts from scratch.
 clean-db:
