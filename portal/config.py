@@ -3,7 +3,7 @@ import os
 
 from sqlalchemy.engine import make_url
 
-APP_ROLE = "portal_app"
+from .tenancy import DatabaseRole
 
 
 def _bool(name, default=False):
@@ -85,4 +85,4 @@ def sqlalchemy_url(url):
 def app_url_from_owner(owner_url, password=None):
     """The runtime URL: the owner's server and database, logged in as portal_app."""
     parsed = make_url(sqlalchemy_url(owner_url))
-    return parsed.set(username=APP_ROLE, password=password).render_as_string(hide_password=False)
+    return parsed.set(username=DatabaseRole.APP.value, password=password).render_as_string(hide_password=False)

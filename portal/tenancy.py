@@ -10,6 +10,7 @@ The only ways around the tenant are here too, each narrow and grep-able:
 (audited super-admin access).
 """
 from contextlib import contextmanager
+from enum import StrEnum
 
 from flask import g, has_app_context
 from sqlalchemy import event, text
@@ -18,8 +19,16 @@ from sqlalchemy.orm import Session
 
 from .extensions import db
 
-SUPER_ROLE = "portal_super"
-LOGIN_ROLE = "portal_login"
+
+
+class DatabaseRole(StrEnum):
+    """The PostgreSQL roles of the runtime; the migrations create them (with their own copy of the names)."""
+    APP = "portal_app"  # every request and job: row-level security by the tenant set below
+    SUPER = "portal_super"  # audited cross-tenant access (super admins, operator commands)
+    LOGIN = "portal_login"  # the columns sign-in needs, before the tenant is known
+    WEBHOOK = "portal_webhook"  # an integration's company from the id in a webhook URL
+    ROLLUP = "portal_rollup"  # which companies have analytics days to roll up
+    SCHEDULER = "portal_scheduler"  # which companies have menu schedule work due
 
 _SET_TENANT = text(
     "SELECT set_config('app.current_company_id', :company_id, true),"
@@ -65,21 +74,28 @@ def tenant(company_id, user_id=None):
         use_company(*previous)
 
 
+@contextmanager
+def _as_role(role):
+    """Run a block of the current transaction as a narrower `role`, then drop back to portal_app."""
+    session = db.session()
+    session.execute(text(f"SET LOCAL ROLE {role}"))
+    try:
+        yield session
+    finally:
+        _reset_role(session)
+
+
 def sign_in_lookup(email):
     """Find the account for a sign-in, before any tenant is known.
 
     Runs as portal_login, which may read only the columns sign-in needs; returns a row with
     id, company_id, password, is_active, deleted_at, or None.
     """
-    session = db.session()
-    session.execute(text(f"SET LOCAL ROLE {LOGIN_ROLE}"))
-    try:
+    with _as_role(DatabaseRole.LOGIN) as session:
         return session.execute(
             text("SELECT id, company_id, password, is_active, deleted_at FROM users WHERE email = :email"),
             {"email": email},
         ).first()
-    finally:
-        _reset_role(session)
 
 
 @contextmanager
@@ -88,17 +104,13 @@ def cross_tenant(reason, actor_id=None):
 
     Only admin pages and operator commands use it; each use writes an audit_logs row.
     """
-    session = db.session()
-    session.execute(text(f"SET LOCAL ROLE {SUPER_ROLE}"))
-    try:
+    with _as_role(DatabaseRole.SUPER) as session:
         session.execute(
             text("INSERT INTO audit_logs (table_name, operation, user_id, new_values)"
                  " VALUES ('*', 'CROSS_TENANT_ACCESS', CAST(:actor AS uuid), jsonb_build_object('reason', CAST(:reason AS text)))"),
             {"actor": actor_id, "reason": reason},
         )
         yield session
-    finally:
-        _reset_role(session)
 
 
 def _reset_role(session):
@@ -109,31 +121,22 @@ def _reset_role(session):
         session.rollback()
 
 
-WEBHOOK_ROLE = "portal_webhook"
-
-
 def resolve_integration(integration_id):
     """The (id, company_id, platform, is_enabled) of an integration named in a webhook URL, or None.
 
     Webhooks carry no session: this is the one narrow path from an unguessable id to its company.
     It runs as portal_webhook, which may read only those four columns.
     """
-    session = db.session()
-    session.execute(text(f"SET LOCAL ROLE {WEBHOOK_ROLE}"))
-    try:
+    with _as_role(DatabaseRole.WEBHOOK) as session:
         return session.execute(
             text("SELECT id, company_id, platform, is_enabled FROM integration_configs WHERE id = :id"),
             {"id": integration_id},
         ).first()
-    finally:
-        _reset_role(session)
 
 
 def store_unclaimed_webhook(values):
     """Keep a webhook that no enabled integration claims; without a company, only operators see it."""
-    session = db.session()
-    session.execute(text(f"SET LOCAL ROLE {WEBHOOK_ROLE}"))
-    try:
+    with _as_role(DatabaseRole.WEBHOOK) as session:
         session.execute(
             text("INSERT INTO webhook_logs (platform, event_type, payload, headers, ip_address, request_path,"
                  " outcome, status_code, error_message, is_processed, processed_at, company_id)"
@@ -142,11 +145,6 @@ def store_unclaimed_webhook(values):
                  " :error_message, true, now(), NULL)"),
             values,
         )
-    finally:
-        _reset_role(session)
-
-
-ROLLUP_ROLE = "portal_rollup"
 
 
 def companies_with_pending_rollup():
@@ -156,17 +154,10 @@ def companies_with_pending_rollup():
     and day of analytics_dirty_days and the time zone of companies; only days before the company's
     today count (today is always read live). Each company's days are then rolled up under its own tenant.
     """
-    session = db.session()
-    session.execute(text(f"SET LOCAL ROLE {ROLLUP_ROLE}"))
-    try:
+    with _as_role(DatabaseRole.ROLLUP) as session:
         return session.scalars(text(
             "SELECT DISTINCT d.company_id FROM analytics_dirty_days d JOIN companies c ON c.id = d.company_id"
             " WHERE d.day < (now() AT TIME ZONE c.timezone)::date")).all()
-    finally:
-        _reset_role(session)
-
-
-SCHEDULER_ROLE = "portal_scheduler"
 
 
 def companies_with_menu_work(now):
@@ -175,12 +166,8 @@ def companies_with_menu_work(now):
     Runs as portal_scheduler, which may read only company ids, 86 end times and whether a mapping
     has a schedule; each company's work then runs under its own tenant.
     """
-    session = db.session()
-    session.execute(text(f"SET LOCAL ROLE {SCHEDULER_ROLE}"))
-    try:
+    with _as_role(DatabaseRole.SCHEDULER) as session:
         return list(session.scalars(
             text("SELECT company_id FROM menu_sold_out WHERE ended_at IS NULL AND until_at <= :now"
                  " UNION SELECT company_id FROM menu_mappings WHERE availability_schedule IS NOT NULL"),
             {"now": now}))
-    finally:
-        _reset_role(session)
