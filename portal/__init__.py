@@ -26,6 +26,7 @@ def create_app(config=None):
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
+    register_tasks_and_hooks()
     return app
 
 
@@ -103,6 +104,17 @@ def register_blueprints(app):
     app.register_blueprint(loyalty_bp)
     from .analytics.routes import bp as analytics_bp  # issue 7: reports
     app.register_blueprint(analytics_bp)
+
+
+def register_tasks_and_hooks():
+    """Every background task known by name (for `defer`), and the areas' reactions to each other."""
+    from . import tasks  # noqa: F401  (registers the tasks on the queue)
+    from .hooks import order_status_changed, platform_call_finished
+    from .loyalty.services import on_status_change
+    from .menu.sync import on_call_finished
+
+    order_status_changed.connect(on_status_change)
+    platform_call_finished.connect(on_call_finished)
 
 
 def register_request_hooks(app):

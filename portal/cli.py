@@ -88,7 +88,7 @@ def create_user_command(company_name, email, first_name, last_name, role, passwo
 @click.option("--burst", is_flag=True, help="Run the jobs that are due, then stop.")
 def worker_command(concurrency, burst):
     """Run background jobs: webhook retries and calls to the platforms."""
-    from .jobs import run_worker
+    from .queue import run_worker
 
     run_worker(current_app._get_current_object(), concurrency=concurrency, wait=not burst)
 

@@ -28,7 +28,7 @@ class DatabaseRole(StrEnum):
     LOGIN = "portal_login"  # the columns sign-in needs, before the tenant is known
     WEBHOOK = "portal_webhook"  # an integration's company from the id in a webhook URL
     ROLLUP = "portal_rollup"  # which companies have analytics days to roll up
-    SCHEDULER = "portal_scheduler"  # which companies have menu schedule work due
+    SCHEDULER = "portal_scheduler"  # which companies have menu or loyalty work due
 
 _SET_TENANT = text(
     "SELECT set_config('app.current_company_id', :company_id, true),"
@@ -171,3 +171,22 @@ def companies_with_menu_work(now):
             text("SELECT company_id FROM menu_sold_out WHERE ended_at IS NULL AND until_at <= :now"
                  " UNION SELECT company_id FROM menu_mappings WHERE availability_schedule IS NOT NULL"),
             {"now": now}))
+
+
+_LOYALTY_DUE = text("""
+SELECT company_id FROM loyalty_transactions WHERE remaining_points > 0 AND expires_at <= :now
+UNION
+SELECT t.company_id FROM loyalty_tiers t
+JOIN loyalty_programs p ON p.company_id = t.company_id AND p.id = t.loyalty_program_id
+WHERE p.is_active AND t.window_days IS NOT NULL
+""")
+
+
+def companies_with_loyalty_work(now):
+    """Companies with points past their expiry, or with tiers measured over a sliding window.
+
+    Runs as portal_scheduler like the menu's look, which may read only the columns this needs;
+    each company's expiry then runs under its own tenant.
+    """
+    with _as_role(DatabaseRole.SCHEDULER) as session:
+        return [row[0] for row in session.execute(_LOYALTY_DUE, {"now": now})]

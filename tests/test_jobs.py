@@ -5,7 +5,7 @@ import threading
 from sqlalchemy import text
 
 from portal.extensions import db
-from portal.jobs import _task_context
+from portal.queue import task_context as _task_context
 
 
 def test_tasks_running_at_once_never_share_a_database_session(app):
@@ -37,3 +37,33 @@ def test_tasks_running_at_once_never_share_a_database_session(app):
             thread.join(timeout=20)
     assert failures == []
     assert len(sessions) == 2 and sessions[0] is not sessions[1]
+
+
+def test_every_task_name_an_area_defers_is_registered(app):
+    """Areas enqueue by name; a misspelt name would only fail when the job is due. Read every call."""
+    import ast
+    from pathlib import Path
+
+    from portal.queue import job_app
+
+    deferred = set()
+    for path in Path("portal").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "defer"
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                deferred.add(node.args[0].value)
+    assert {"retry_webhook", "send_platform_call", "menu_sync", "expire_loyalty_points"} <= deferred
+    assert deferred - set(job_app.tasks) == set()
+
+
+def test_deferring_an_unknown_task_is_refused_and_enqueues_nothing(app):
+    import pytest
+
+    from portal.queue import UnknownTask, defer
+
+    with app.app_context():
+        before = db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs"))
+        with pytest.raises(UnknownTask):
+            defer("no_such_task", company_id="x")
+        assert db.session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == before
+        db.session.rollback()

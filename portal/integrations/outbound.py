@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from ..crypto import SecretError, decrypt_secret
 from ..extensions import db
-from ..jobs import QUEUE_PLATFORM_CALLS, defer
+from ..hooks import platform_call_finished
+from ..queue import defer
 from ..models import AggregationType, DeliveryOrder, IntegrationAnalytics, IntegrationConfig, PlatformCall
 from ..platforms import adapter_for
 
@@ -38,7 +39,7 @@ def queue_call(integration, outbound, action, order=None, user_id=None):
     db.session.flush()
     if order is not None:
         order.last_push_status, order.last_push_error = "QUEUED", None
-    defer("send_platform_call", QUEUE_PLATFORM_CALLS, call_id=call.id, company_id=call.company_id)
+    defer("send_platform_call", call_id=call.id, company_id=call.company_id)
     return call
 
 
@@ -124,13 +125,11 @@ def _record_result(call, integration, response_status, response_body, error, dur
     else:
         call.status, call.next_attempt_at = "FAILED", now + retry_delay(call.attempts)
         integration.last_error_at, integration.last_error = now, f"{call.action}: {error}"[:1000]
-        defer("send_platform_call", QUEUE_PLATFORM_CALLS, at=call.next_attempt_at, call_id=call.id,
+        defer("send_platform_call", at=call.next_attempt_at, call_id=call.id,
               company_id=call.company_id)
     if call.order_id is not None:
         _note_on_order(db.session.get(DeliveryOrder, call.order_id), call)
-    if call.action == "MENU_SYNC":   # the menu sync run that sent this catalog learns how it went
-        from ..menu.sync import on_call_finished
-        on_call_finished(call)
+    platform_call_finished.send(call)
     db.session.commit()
     return call
 

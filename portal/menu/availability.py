@@ -23,7 +23,7 @@ from sqlalchemy import and_, select
 
 from ..extensions import db
 from ..integrations.outbound import queue_call
-from ..jobs import QUEUE_SCHEDULED, defer
+from ..queue import defer
 from ..models import (AvailabilityPush, IntegrationConfig, MenuMapping, PlatformCall, Product, SoldOut)
 from ..platforms import adapter_for
 from .services import MenuError, utcnow
@@ -174,7 +174,7 @@ def sell_out(company, product, kind, until_text=None, user=None, now=None, reaso
     db.session.flush()
     results = reconcile(company, [product.id], now=now, source="SOLD_OUT", user_id=getattr(user, "id", None))
     if until is not None:  # back on time even between the worker's minute ticks
-        defer("menu_availability_due", QUEUE_SCHEDULED, at=until, company_id=company.id)
+        defer("menu_availability_due", at=until, company_id=company.id)
     return window, results
 
 

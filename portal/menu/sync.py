@@ -25,7 +25,7 @@ from sqlalchemy import and_, select, update
 
 from ..extensions import db
 from ..integrations.outbound import TIMEOUT, _auth_headers, queue_call
-from ..jobs import QUEUE_PLATFORM_CALLS, defer
+from ..queue import defer
 from ..models import (Company, IntegrationConfig, MenuMapping, MenuSyncRun, PlatformCall, PlatformProduct, Product,
                       SyncStatus)
 from ..platforms import adapter_for
@@ -149,7 +149,7 @@ def start_sync(company, integration, mode="full", user=None, now=None):
                       kind="SYNC", mode=mode, status="QUEUED", created_by=getattr(user, "id", None), report=[])
     db.session.add(run)
     db.session.flush()
-    defer("menu_sync", QUEUE_PLATFORM_CALLS, run_id=run.id, company_id=company.id)
+    defer("menu_sync", run_id=run.id, company_id=company.id)
     return run
 
 
@@ -167,7 +167,7 @@ def start_import(company, integration, user=None, now=None):
                       kind="IMPORT", mode="full", status="QUEUED", created_by=getattr(user, "id", None), report=[])
     db.session.add(run)
     db.session.flush()
-    defer("menu_import", QUEUE_PLATFORM_CALLS, run_id=run.id, company_id=company.id)
+    defer("menu_import", run_id=run.id, company_id=company.id)
     return run
 
 
@@ -256,7 +256,9 @@ def run_sync(run_id, company_id, now=None):
 
 
 def on_call_finished(call):
-    """outbound._record_result tells us how the catalog call went (inside its transaction)."""
+    """The menu sync run that sent a catalog learns how its call went (hook, inside the call's transaction)."""
+    if call.action != "MENU_SYNC":
+        return
     run = db.session.scalar(select(MenuSyncRun).where(MenuSyncRun.platform_call_id == call.id))
     if run is None or run.is_finished:
         return

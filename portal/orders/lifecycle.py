@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from ..extensions import db
+from ..hooks import order_status_changed
 from ..models import DeliveryOrder, OrderStatus, OrderStatusHistory
 
 # Progress along the normal path; terminal states end it.
@@ -76,6 +77,6 @@ def apply_status(order, target, *, source="USER", user_id=None, reason=None, at=
         order.accepted_at = at  # a platform may skip steps we never saw
     db.session.add(OrderStatusHistory(order_id=order.id, company_id=order.company_id, from_status=previous,
                                       to_status=target, source=source, user_id=user_id, reason=reason))
-    from ..loyalty.services import on_status_change
-    on_status_change(order, previous, target, source=source, user_id=user_id, reason=reason)
+    order_status_changed.send(order, previous=previous, target=target, source=source, user_id=user_id,
+                              reason=reason)
     return previous

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, insert as core_insert, select, text, update
 
 from ..crypto import SecretError, decrypt_secret
 from ..extensions import db
-from ..jobs import QUEUE_WEBHOOKS, defer
+from ..queue import defer
 from ..models import (Company, DeliveryOrder, IntegrationConfig, OrderStatus, OrderStatusHistory, Product,
                       WebhookLog)
 from ..orders.lifecycle import TransitionRefused, apply_status, can_move
@@ -355,7 +355,7 @@ def _schedule_retry(log, event, started, error):
     if log.retry_count >= log.max_retries:
         return _finish(log, started, "DEAD", 202, {"status": "accepted"}, error, event=event)
     next_retry_at = datetime.now(timezone.utc) + retry_delay(log.retry_count)
-    defer("retry_webhook", QUEUE_WEBHOOKS, at=next_retry_at, log_id=log.id, company_id=log.company_id)
+    defer("retry_webhook", at=next_retry_at, log_id=log.id, company_id=log.company_id)
     # Stored and queued for retry: the platform need not send it again.
     return _finish(log, started, "FAILED", 202, {"status": "accepted"}, error, event=event,
                    next_retry_at=next_retry_at)

@@ -158,7 +158,7 @@ def test_the_periodic_job_rolls_up_every_company_under_its_own_tenant(app, two_c
         done = refresh_all()
         assert done == {alpha.id: 1, beta.id: 1}
         assert refresh_all() == {}
-        from portal.jobs import job_app
+        from portal.queue import job_app
         assert "refresh_analytics" in job_app.tasks
         periodic = job_app.periodic_registry.periodic_tasks[("refresh_analytics", "analytics_rollup")]
         assert periodic.cron == "* * * * *" and periodic.task.queue == "scheduled"

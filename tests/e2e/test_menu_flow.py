@@ -7,7 +7,7 @@ from werkzeug.serving import make_server
 
 from portal.demo import SAMPLE_COMPANY_ID
 from portal.extensions import db
-from portal.jobs import run_worker
+from portal.queue import run_worker
 from portal.models import IntegrationConfig
 from portal.simulator.recorder import Journal, create_app as create_simulator
 from portal.simulator.sender import Sender, Simulation

@@ -1,6 +1,8 @@
 """Expiry: points older than the program's expiry go first-in-first-out, lot by lot."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from portal.extensions import db
 from portal.loyalty import services
 from portal.models import DeliveryOrder, User
@@ -80,14 +82,32 @@ def test_expiry_job_runs_every_company_in_its_own_tenant(app, shop, other_shop, 
     jobs = owner_rows(owner_conninfo, "SELECT task_name, queue_name, args FROM procrastinate_jobs")
     assert [(task, queue, args["company_id"]) for task, queue, args in jobs] == [
         ("expire_loyalty_points", "scheduled", str(other_shop.company.id))]
-    # Each look across companies is audited.
-    assert owner_rows(owner_conninfo, "SELECT count(*) FROM audit_logs WHERE operation = 'CROSS_TENANT_ACCESS' "
-                                      "AND new_values ->> 'reason' = 'loyalty expiry and tier sweep'") == [(3,)]
+    # The look across companies goes through the narrow scheduler role, not the audited super-admin path.
+    assert owner_rows(owner_conninfo, "SELECT count(*) FROM audit_logs WHERE operation = 'CROSS_TENANT_ACCESS'"
+                                      " AND new_values ->> 'reason' = 'loyalty expiry and tier sweep'") == [(0,)]
+
+
+def test_the_loyalty_look_across_companies_reads_only_the_columns_it_needs(app, shop, owner_conninfo):
+    import psycopg
+    make_program(app, shop.company, expiration_days=30)
+    _earn(app, shop, "100", START)
+    with psycopg.connect(owner_conninfo) as connection:
+        connection.execute("SET ROLE portal_scheduler")
+        assert connection.execute("SELECT count(*) FROM loyalty_transactions WHERE remaining_points > 0").fetchone() == (1,)
+        for column, table in (("points", "loyalty_transactions"), ("customer_loyalty_id", "loyalty_transactions"),
+                              ("name", "loyalty_programs"), ("name", "loyalty_tiers")):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute(f"SELECT {column} FROM {table}")
+            connection.rollback()
+            connection.execute("SET ROLE portal_scheduler")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("SELECT * FROM customer_loyalty")
 
 
 def test_the_worker_tasks_run_the_sweep_and_the_company_job(app, shop, owner_conninfo):
     """The procrastinate tasks as the worker calls them: the periodic one gets a timestamp."""
-    from portal.jobs import expire_loyalty_points_task, job_app, loyalty_sweep_task
+    from portal.queue import job_app
+    from portal.tasks import expire_loyalty_points_task, loyalty_sweep_task
     make_program(app, shop.company, expiration_days=30)
     _earn(app, shop, "100", START)
     later = START + timedelta(days=31)

@@ -122,5 +122,5 @@ def point_at(app):
 
 def work(app):
     """Run every due job now, as the worker would (procrastinate, as portal_app)."""
-    from portal.jobs import run_worker
+    from portal.queue import run_worker
     run_worker(app, concurrency=1, wait=False)

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from portal.extensions import db
-from portal.jobs import run_worker
+from portal.queue import run_worker
 from portal.models import IntegrationConfig, OrderStatus
 from portal.simulator.recorder import Journal, create_app as create_recorder
 from portal.simulator.sender import Sender, Simulation

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from portal.extensions import db
-from portal.jobs import run_worker
+from portal.queue import run_worker
 from portal.models import WebhookLog
 from portal.tenancy import tenant
 from portal.webhooks import services

@@ -1,0 +1,15 @@
+"""Reactions of one area to another's events, without the areas importing each other.
+
+The area where something happens sends the signal; the app factory connects the receivers
+(`register_hooks` in portal/__init__.py). Receivers run synchronously, inside the sender's
+transaction, in the order they were connected.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# An order changed status. Sender: the order; keywords previous, target, source, user_id, reason.
+order_status_changed = _signals.signal("order-status-changed")
+
+# A call to a platform finished an attempt (succeeded, failed for now, or dead). Sender: the call.
+platform_call_finished = _signals.signal("platform-call-finished")

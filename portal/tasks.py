@@ -1,0 +1,112 @@
+"""Every background task, by name: the one module that imports area code for the worker.
+
+Areas never import this module: they enqueue with `queue.defer("task_name", **args)`, and the queue
+each task runs on is declared here once. The app factory imports this module so that `defer` knows
+every task in web requests and in the worker alike.
+"""
+import logging
+import uuid
+from datetime import datetime, timezone
+
+from .analytics.rollup import refresh_all
+from .integrations.outbound import send_call
+from .loyalty.jobs import expire_company_points, sweep
+from .menu.jobs import availability_minute, availability_tick
+from .menu.sync import run_import, run_sync
+from .queue import QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app, task_context
+from .webhooks.services import retry_webhook
+
+logger = logging.getLogger(__name__)
+
+# Finished jobs are kept a while for diagnosis, then pruned: succeeded ones after a week, failed,
+# cancelled and aborted ones after a month.
+KEEP_SUCCEEDED_HOURS = 7 * 24
+KEEP_UNSUCCESSFUL_HOURS = 30 * 24
+
+
+# --- Webhooks and platform calls ----------------------------------------------------------------
+
+@job_app.task(name="retry_webhook", queue=QUEUE_WEBHOOKS)
+def retry_webhook_task(log_id, company_id):
+    """Process a stored webhook again after a failure."""
+    with task_context(company_id):
+        retry_webhook(uuid.UUID(log_id), uuid.UUID(company_id))
+
+
+@job_app.task(name="send_platform_call", queue=QUEUE_PLATFORM_CALLS)
+def send_platform_call_task(call_id, company_id):
+    """Send one queued call to a platform (accept, reject, ready, availability…)."""
+    with task_context(company_id):
+        send_call(uuid.UUID(call_id), uuid.UUID(company_id))
+
+
+# --- Loyalty: points expiry and tier moves (hourly; each company in its own job and tenant) ------
+
+@job_app.periodic(cron="7 * * * *", periodic_id="loyalty_sweep")
+@job_app.task(name="loyalty_sweep", queue=QUEUE_SCHEDULED)
+def loyalty_sweep_task(timestamp):
+    """Find the companies whose points expire or whose tiers slide, and queue a job for each."""
+    with task_context():
+        sweep(datetime.fromtimestamp(timestamp, tz=timezone.utc))
+
+
+@job_app.task(name="expire_loyalty_points", queue=QUEUE_SCHEDULED)
+def expire_loyalty_points_task(company_id, until):
+    """Expire one company's points older than its program allows (oldest first) and re-tier its members."""
+    with task_context(company_id):
+        expire_company_points(uuid.UUID(company_id), now=datetime.fromisoformat(until))
+
+
+# --- Analytics -----------------------------------------------------------------------------------
+
+@job_app.periodic(cron="* * * * *", periodic_id="analytics_rollup")
+@job_app.task(name="refresh_analytics", queue=QUEUE_SCHEDULED, queueing_lock="refresh_analytics")
+def refresh_analytics_task(timestamp):
+    """Every minute: roll up the days whose orders changed (only those; today stays live)."""
+    with task_context():
+        refreshed = refresh_all()
+    if refreshed:
+        logger.info("analytics rollup: %s days for %s companies", sum(refreshed.values()), len(refreshed))
+
+
+# --- Menu ----------------------------------------------------------------------------------------
+
+@job_app.task(name="menu_sync", queue=QUEUE_PLATFORM_CALLS)
+def menu_sync_task(run_id, company_id):
+    """Check and push one company's mapped catalog to one platform (a "Sync menu" run)."""
+    with task_context(company_id):
+        run_sync(uuid.UUID(run_id), uuid.UUID(company_id))
+
+
+@job_app.task(name="menu_import", queue=QUEUE_PLATFORM_CALLS)
+def menu_import_task(run_id, company_id):
+    """Read a platform's menu and map it onto the catalog ("Import from platform")."""
+    with task_context(company_id):
+        run_import(uuid.UUID(run_id), uuid.UUID(company_id))
+
+
+@job_app.task(name="menu_availability_due", queue=QUEUE_SCHEDULED)
+def menu_availability_due_task(company_id):
+    """An 86 of this company ends now: bring the item back on the platforms (and re-check the hours)."""
+    with task_context(company_id):
+        availability_tick(uuid.UUID(company_id))
+
+
+@job_app.periodic(cron="* * * * *", periodic_id="menu_availability")
+@job_app.task(name="menu_availability_minute", queue=QUEUE_SCHEDULED, queueing_lock="menu_availability_minute")
+def menu_availability_minute_task(timestamp):
+    """Every minute: end the 86s whose time has come and apply availability hours, company by company."""
+    with task_context():
+        availability_minute()
+
+
+# --- Housekeeping --------------------------------------------------------------------------------
+
+@job_app.periodic(cron="23 3 * * *", periodic_id="prune_finished_jobs")
+@job_app.task(name="prune_finished_jobs", queue=QUEUE_SCHEDULED, pass_context=True)
+async def prune_finished_jobs_task(context, timestamp):
+    """Every night: delete the jobs (and their events) that finished long enough ago."""
+    manager = context.app.job_manager
+    await manager.delete_old_jobs(nb_hours=KEEP_SUCCEEDED_HOURS)
+    await manager.delete_old_jobs(nb_hours=KEEP_UNSUCCESSFUL_HOURS, include_failed=True,
+                                  include_cancelled=True, include_aborted=True)
