@@ -3,7 +3,7 @@ import re
 from decimal import Decimal
 
 from babel.dates import get_timezone_location
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
@@ -46,10 +46,6 @@ def money(amount, currency=None):
                            format_type="standard", currency_digits=True)
     # Babel skips CLDR's currency spacing: "SAR12.50" should read "SAR 12.50" (a no-break space).
     return re.sub(r"(?<=[A-Z]{3})(?=\d)", "\u00a0", text)
-
-
-def currency_precision(currency):
-    return get_currency_precision(currency)
 
 
 DATETIME_PATTERNS = {"short": "d MMM, HH:mm", "medium": "d MMM y, HH:mm", "time": "HH:mm"}

@@ -21,7 +21,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import (AuditLog, Company, CustomerLoyalty, DeliveryOrder, LoyaltyProgram, LoyaltyProgramType,
+from ..orders.lifecycle import lock_order
+from ..models import (AuditLog, Company, CustomerLoyalty, LoyaltyProgram, LoyaltyProgramType,
                       LoyaltyTier, LoyaltyTransaction, LoyaltyTransactionType, OrderStatus)
 from ..phones import normalize_phone
 from ..tenancy import current_company_id
@@ -535,7 +536,7 @@ def refund_order(order, user, reason, now=None):
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise LoyaltyError(_l("Say why, in a few words."), field="reason")
-    order = db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order.id).with_for_update())
+    order = lock_order(order.id)
     rows = reverse_order(order, user_id=user.id, reason=f"Refund: {reason}", now=now)
     if not rows:
         db.session.rollback()
@@ -550,7 +551,7 @@ def refund_order(order, user, reason, now=None):
 
 def award_missed(order, user, now=None):
     """Earn a delivered order's points now, if the automatic accrual did not (idempotent)."""
-    order = db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order.id).with_for_update())
+    order = lock_order(order.id)
     if order.status != OrderStatus.DELIVERED:
         raise LoyaltyError(_l("Only delivered orders earn points."))
     result = accrue_order(order, user_id=user.id, now=now)
@@ -614,8 +615,7 @@ def redeem(order_id, member_id, points, user, now=None):
     program = active_program()
     if program is None:
         raise LoyaltyError(_l("There is no active loyalty program."))
-    order = db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    order = lock_order(order_id)
     member = lock_member(member_id)
     if order is None or member is None:
         raise LookupError("no such order or member")

@@ -29,22 +29,6 @@ class ProductForm(FlaskForm):
                                 description=_l("Off: not offered anywhere until switched on again."))
 
 
-class GroupForm(FlaskForm):
-    name = StringField(_l("Group name"), filters=[strip], render_kw={"placeholder": _l("e.g. Size, Extras")})
-    name_ar = StringField(_l("Arabic name"), filters=[strip], render_kw={"dir": "rtl", "lang": "ar"})
-    min_choices = IntegerField(_l("At least"), default=0, validators=[Optional()], render_kw={"min": 0, "max": 50})
-    max_choices = IntegerField(_l("At most"), default=1, validators=[Optional()], render_kw={"min": 1, "max": 50})
-
-
-class OptionForm(FlaskForm):
-    name = StringField(_l("Option"), filters=[strip], render_kw={"placeholder": _l("e.g. Large")})
-    name_ar = StringField(_l("Arabic name"), filters=[strip], render_kw={"dir": "rtl", "lang": "ar"})
-    price_delta = StringField(_l("Price change"), default="0", filters=[strip],
-                              render_kw={"inputmode": "decimal", "dir": "ltr"})
-    local_option_id = StringField(_l("Option id"), filters=[strip], render_kw={"dir": "ltr"})
-    is_available = BooleanField(_l("Available"), default=True)
-
-
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV file"), description=_l("UTF-8, with a header line: local_product_id, name, price, and "
                                                     "optionally sku, name_ar, description, description_ar, category, "

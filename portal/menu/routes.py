@@ -74,13 +74,6 @@ def _form_errors(form, error):
         flash(error.message, "error")
 
 
-def _hx_or_redirect(message, category, fragment=None, default=None, **context):
-    if request.htmx and fragment:
-        return render_template(fragment, message=message, message_category=category, **context)
-    flash(message, category)
-    return _back(default or url_for("menu.index"))
-
-
 # --------------------------------------------------------------------------- catalog
 
 @bp.get("/")

@@ -299,13 +299,6 @@ def add_option(company, group, data):
     return option
 
 
-def update_option(company, group, option, data):
-    for key, value in clean_option(data, group, company.currency, existing=option).items():
-        setattr(option, key, value)
-    db.session.flush()
-    return option
-
-
 def group_problems(group, options):
     """What a platform would refuse about a group (Careem's rules: min ≤ max ≤ available options)."""
     available = [option for option in options if option.is_available]

@@ -54,8 +54,9 @@ def can_move(current, target, source=None):
 
 
 def lock_order(order_id):
-    """The order, locked for this transaction (two people pressing at once apply one change)."""
-    return db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update())
+    """The order, locked for this transaction and read again (two people pressing at once apply one change)."""
+    return db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update()
+                             .execution_options(populate_existing=True))
 
 
 def apply_status(order, target, *, source="USER", user_id=None, reason=None, at=None):

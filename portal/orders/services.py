@@ -15,7 +15,7 @@ from ..i18n import STATUS_LABELS
 from ..integrations.outbound import queue_status_push
 from ..models import AuditLog, DeliveryOrder, IntegrationConfig, OrderStatus, OrderStatusHistory
 from ..platforms import adapter_for
-from .lifecycle import TransitionRefused, apply_status, can_move
+from .lifecycle import TransitionRefused, apply_status, can_move, lock_order
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def perform(order_id, action_name, user, reason=None, preparation_minutes=None):
     action = ACTIONS.get(action_name)
     if action is None:
         raise ActionRefused(_l("Unknown action."))
-    order = db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update())
+    order = lock_order(order_id)
     if order is None:
         raise LookupError("no such order")
     if not can_move(order.status, action.target):
