@@ -19,6 +19,8 @@ from portal import create_app
 from portal.config import TestConfig
 from portal.extensions import db, limiter
 
+pytest_plugins = ["tests.integration_fixtures"]  # make_integration, webhooks: shared by every area
+
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -211,5 +213,3 @@ class Auth:
 def auth(client):
     return Auth(client)
 
-
-from tests.integration_fixtures import make_integration, webhooks  # noqa: E402,F401  (shared fixtures)
