@@ -16,7 +16,8 @@ from ..crypto import SecretError, decrypt_secret
 from ..extensions import db
 from ..hooks import platform_call_finished
 from ..queue import defer
-from ..models import AggregationType, DeliveryOrder, IntegrationAnalytics, IntegrationConfig, PlatformCall
+from ..models import (AggregationType, CallStatus, DeliveryOrder, IntegrationAnalytics, IntegrationConfig,
+                      PlatformCall)
 from ..platforms import adapter_for
 
 TIMEOUT = (3, 10)  # seconds to connect, to read
@@ -32,13 +33,13 @@ def queue_call(integration, outbound, action, order=None, user_id=None):
                         max_attempts=current_app.config.get("PLATFORM_CALL_MAX_ATTEMPTS", 5))
     db.session.add(call)
     if not base_url:
-        call.status, call.error = "DEAD", "No platform base URL is configured for this integration."
+        call.status, call.error = CallStatus.DEAD, "No platform base URL is configured for this integration."
         call.completed_at = datetime.now(timezone.utc)
         _note_on_order(order, call)
         return call
     db.session.flush()
     if order is not None:
-        order.last_push_status, order.last_push_error = "QUEUED", None
+        order.last_push_status, order.last_push_error = CallStatus.QUEUED, None
     defer("send_platform_call", call_id=call.id, company_id=call.company_id)
     return call
 
@@ -49,11 +50,11 @@ def queue_status_push(order, integration, status, reason=None, preparation_minut
     try:
         outbound = adapter.status_request(order, status, reason=reason, preparation_minutes=preparation_minutes)
     except ValueError as error:  # e.g. a reason this platform does not know: visible on the order
-        order.last_push_status, order.last_push_error = "FAILED", str(error)[:1000]
+        order.last_push_status, order.last_push_error = CallStatus.FAILED, str(error)[:1000]
         order.last_pushed_at = datetime.now(timezone.utc)
         return None
     if outbound is None:
-        order.last_push_status, order.last_push_error = "SKIPPED", None
+        order.last_push_status, order.last_push_error = CallStatus.SKIPPED, None
         return None
     return queue_call(integration, outbound, f"STATUS_{status.value if hasattr(status, 'value') else status}",
                       order=order, user_id=user_id)
@@ -87,11 +88,11 @@ def send_call(call_id, company_id):
     use_company(company_id)
     call = db.session.scalar(select(PlatformCall).where(PlatformCall.id == call_id)
                              .with_for_update(skip_locked=True))
-    if call is None or call.status in ("SUCCEEDED", "DEAD", "SENDING"):
+    if call is None or call.status in (CallStatus.SUCCEEDED, CallStatus.DEAD, CallStatus.SENDING):
         db.session.rollback()
         return None
     integration = db.session.get(IntegrationConfig, call.integration_config_id)
-    call.status, call.attempts = "SENDING", call.attempts + 1
+    call.status, call.attempts = CallStatus.SENDING, call.attempts + 1
     db.session.commit()
 
     started = time.perf_counter()
@@ -117,13 +118,13 @@ def _record_result(call, integration, response_status, response_body, error, dur
         metric_value=duration_ms, metric_unit="ms", aggregation_type=AggregationType.AVG, period_start=now,
         period_end=now, tags={"action": call.action, "success": error is None, "status": response_status}))
     if error is None:
-        call.status, call.completed_at, call.next_attempt_at = "SUCCEEDED", now, None
+        call.status, call.completed_at, call.next_attempt_at = CallStatus.SUCCEEDED, now, None
         integration.last_success_at = now
     elif call.attempts >= call.max_attempts:
-        call.status, call.completed_at, call.next_attempt_at = "DEAD", now, None
+        call.status, call.completed_at, call.next_attempt_at = CallStatus.DEAD, now, None
         integration.last_error_at, integration.last_error = now, f"{call.action}: {error}"[:1000]
     else:
-        call.status, call.next_attempt_at = "FAILED", now + retry_delay(call.attempts)
+        call.status, call.next_attempt_at = CallStatus.FAILED, now + retry_delay(call.attempts)
         integration.last_error_at, integration.last_error = now, f"{call.action}: {error}"[:1000]
         defer("send_platform_call", at=call.next_attempt_at, call_id=call.id,
               company_id=call.company_id)

@@ -24,7 +24,7 @@ from sqlalchemy import and_, select
 from ..extensions import db
 from ..integrations.outbound import queue_call
 from ..queue import defer
-from ..models import (AvailabilityPush, IntegrationConfig, MenuMapping, PlatformCall, Product, SoldOut)
+from ..models import AvailabilityPush, CallStatus, IntegrationConfig, MenuMapping, PlatformCall, Product, SoldOut
 from ..platforms import adapter_for
 from .services import MenuError, utcnow
 
@@ -36,8 +36,8 @@ DAY_ENDS_AT = time(4, 0)
 TIME_PATTERN = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")
 DAY_LABELS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 MAX_RULES = 4
-CALL_LABELS = {"QUEUED": _l("Sending…"), "SENDING": _l("Sending…"), "FAILED": _l("Retrying"),
-               "SUCCEEDED": _l("Done"), "DEAD": _l("Failed")}
+CALL_LABELS = {CallStatus.QUEUED: _l("Sending…"), CallStatus.SENDING: _l("Sending…"),
+               CallStatus.FAILED: _l("Retrying"), CallStatus.SUCCEEDED: _l("Done"), CallStatus.DEAD: _l("Failed")}
 
 
 @dataclass
@@ -280,7 +280,7 @@ def _queue(integration, items, source, user_id, source_by_product, product_ids):
             except ValueError as error:   # e.g. Careem without a branch id: visible as a failed call
                 result.error = str(error)
                 call = PlatformCall(company_id=integration.company_id, integration_config_id=integration.id,
-                                    action="AVAILABILITY", method="-", url="(not sent)", status="DEAD",
+                                    action="AVAILABILITY", method="-", url="(not sent)", status=CallStatus.DEAD,
                                     error=str(error)[:1000], completed_at=utcnow(), user_id=user_id)
                 db.session.add(call)
             db.session.flush()

@@ -26,8 +26,8 @@ from sqlalchemy import and_, select, update
 from ..extensions import db
 from ..integrations.outbound import TIMEOUT, _auth_headers, queue_call
 from ..queue import defer
-from ..models import (Company, IntegrationConfig, MenuMapping, MenuSyncRun, PlatformCall, PlatformProduct, Product,
-                      SyncStatus)
+from ..models import (CallStatus, Company, IntegrationConfig, MenuMapping, MenuSyncRun, PlatformCall, PlatformProduct,
+                      Product, SyncRunStatus, SyncStatus)
 from ..platforms import adapter_for
 from ..platforms.base import PayloadError
 from .availability import should_show, sold_out_ids
@@ -37,9 +37,13 @@ BATCH = 250
 STALE_AFTER = timedelta(minutes=30)     # a run with no answer for this long no longer blocks a new one
 # Careem accepts one catalog sync per branch every 2 minutes (PLATFORMS.md).
 MIN_INTERVAL = {"CAREEM": timedelta(minutes=2)}
-STATUS_LABELS = {"QUEUED": _l("Waiting for the worker"), "PREPARING": _l("Checking items"),
-                 "SENDING": _l("Sending to the platform"), "WAITING": _l("Waiting for the platform's report"),
-                 "COMPLETED": _l("Completed"), "PARTIAL": _l("Completed with problems"), "FAILED": _l("Failed")}
+STATUS_LABELS = {SyncRunStatus.QUEUED: _l("Waiting for the worker"),
+                 SyncRunStatus.PREPARING: _l("Checking items"),
+                 SyncRunStatus.SENDING: _l("Sending to the platform"),
+                 SyncRunStatus.WAITING: _l("Waiting for the platform's report"),
+                 SyncRunStatus.COMPLETED: _l("Completed"),
+                 SyncRunStatus.PARTIAL: _l("Completed with problems"),
+                 SyncRunStatus.FAILED: _l("Failed")}
 OK_STATUSES = {"completed", "done", "success", "succeeded"}
 FAILED_STATUSES = {"failed", "rejected", "error"}
 
@@ -120,7 +124,7 @@ def _blocking_run(integration, now):
         MenuSyncRun.integration_config_id == integration.id,
         MenuSyncRun.status.not_in(MenuSyncRun.FINISHED)).order_by(MenuSyncRun.created_at.desc()).limit(1))
     if run is not None and now - run.created_at > STALE_AFTER:
-        _finish(run, integration, "FAILED", _("The platform never answered; the run was given up."), now=now)
+        _finish(run, integration, SyncRunStatus.FAILED, _("The platform never answered; the run was given up."), now=now)
         return None
     return run
 
@@ -146,7 +150,7 @@ def start_sync(company, integration, mode="full", user=None, now=None):
                                 "%(seconds)s seconds.", platform=adapter.display_name,
                                 minutes=int(interval.total_seconds() // 60), seconds=wait))
     run = MenuSyncRun(company_id=company.id, integration_config_id=integration.id, platform=integration.platform,
-                      kind="SYNC", mode=mode, status="QUEUED", created_by=getattr(user, "id", None), report=[])
+                      kind="SYNC", mode=mode, status=SyncRunStatus.QUEUED, created_by=getattr(user, "id", None), report=[])
     db.session.add(run)
     db.session.flush()
     defer("menu_sync", run_id=run.id, company_id=company.id)
@@ -164,7 +168,7 @@ def start_import(company, integration, user=None, now=None):
     if _blocking_run(integration, now) is not None:
         raise SyncRefused(_("A sync or import of %(platform)s is already running.", platform=adapter.display_name))
     run = MenuSyncRun(company_id=company.id, integration_config_id=integration.id, platform=integration.platform,
-                      kind="IMPORT", mode="full", status="QUEUED", created_by=getattr(user, "id", None), report=[])
+                      kind="IMPORT", mode="full", status=SyncRunStatus.QUEUED, created_by=getattr(user, "id", None), report=[])
     db.session.add(run)
     db.session.flush()
     defer("menu_import", run_id=run.id, company_id=company.id)
@@ -175,7 +179,7 @@ def start_import(company, integration, user=None, now=None):
 
 def _claim(run_id, kind):
     run = db.session.scalar(select(MenuSyncRun).where(MenuSyncRun.id == run_id).with_for_update(skip_locked=True))
-    if run is None or run.kind != kind or run.status != "QUEUED":
+    if run is None or run.kind != kind or run.status != SyncRunStatus.QUEUED:
         db.session.rollback()
         return None
     return run
@@ -193,7 +197,7 @@ def run_sync(run_id, company_id, now=None):
     company = db.session.get(Company, run.company_id)
     adapter = adapter_for(integration.platform)
     now = now or utcnow()
-    run.status, run.started_at = "PREPARING", now
+    run.status, run.started_at = SyncRunStatus.PREPARING, now
     integration.sync_status = SyncStatus.in_progress
     items = load_items(integration)
     run.total_items = len(items)
@@ -225,12 +229,12 @@ def run_sync(run_id, company_id, now=None):
     run.report = report
     limit = adapter.capabilities.max_catalog_items
     if limit and len(to_send) > limit:
-        return _finish(run, integration, "FAILED", _("%(platform)s accepts at most %(limit)s items in one catalog; "
+        return _finish(run, integration, SyncRunStatus.FAILED, _("%(platform)s accepts at most %(limit)s items in one catalog; "
                                                      "this one has %(count)s.", platform=adapter.display_name,
                                                      limit=limit, count=len(to_send)), now=now, commit=True)
     if not to_send:
-        status = "FAILED" if run.failed_items and not run.skipped_items else (
-            "PARTIAL" if run.failed_items else "COMPLETED")
+        status = SyncRunStatus.FAILED if run.failed_items and not run.skipped_items else (
+            SyncRunStatus.PARTIAL if run.failed_items else SyncRunStatus.COMPLETED)
         message = (_("Nothing to send: no item is mapped on this platform.") if not items else
                    _("Nothing changed since the last sync.") if not run.failed_items else
                    _("No item could be sent."))
@@ -240,17 +244,17 @@ def run_sync(run_id, company_id, now=None):
                                         merchant_id=integration.merchant_id, currency=company.currency,
                                         diff=run.mode == "diff")
     except ValueError as error:
-        return _finish(run, integration, "FAILED", _("The catalog could not be built: %(error)s", error=str(error)),
+        return _finish(run, integration, SyncRunStatus.FAILED, _("The catalog could not be built: %(error)s", error=str(error)),
                        now=now, commit=True)
     for item, _payload, digest in to_send:
         item.mapping.sync_status, item.mapping.synced_hash = SyncStatus.in_progress, digest
     run.sent_items = len(to_send)
-    run.status = "SENDING"
+    run.status = SyncRunStatus.SENDING
     call = queue_call(integration, outbound, "MENU_SYNC", user_id=run.created_by)
     db.session.flush()
     run.platform_call_id = call.id
-    if call.status == "DEAD":
-        _finish(run, integration, "FAILED", call.error, now=now)
+    if call.status == CallStatus.DEAD:
+        _finish(run, integration, SyncRunStatus.FAILED, call.error, now=now)
     db.session.commit()
     return run
 
@@ -264,20 +268,20 @@ def on_call_finished(call):
         return
     integration = db.session.get(IntegrationConfig, run.integration_config_id)
     adapter = adapter_for(integration.platform)
-    if call.status == "SUCCEEDED":
+    if call.status == CallStatus.SUCCEEDED:
         try:
             answer = json.loads(call.response_body or "null")
         except ValueError:
             answer = None
         run.platform_request_id = adapter.catalog_request_id(answer)
         if adapter.capabilities.catalog_callback:
-            run.status = "WAITING"
+            run.status = SyncRunStatus.WAITING
             run.message = _("Sent. %(platform)s imports catalogs in the background and reports back.",
                             platform=adapter.display_name)
         else:
-            _finish(run, integration, "COMPLETED", None)
-    elif call.status == "DEAD":
-        _finish(run, integration, "FAILED", _("The platform refused the catalog: %(error)s", error=call.error or ""))
+            _finish(run, integration, SyncRunStatus.COMPLETED, None)
+    elif call.status == CallStatus.DEAD:
+        _finish(run, integration, SyncRunStatus.FAILED, _("The platform refused the catalog: %(error)s", error=call.error or ""))
     else:
         run.message = _("The platform did not take the catalog (%(error)s). Trying again: attempt %(next)s of "
                         "%(max)s.", error=(call.error or "")[:200], next=call.attempts + 1, max=call.max_attempts)
@@ -298,7 +302,7 @@ def _finish(run, integration, status, message, now=None, item_failures=None, ite
     for mapping in sent:
         problems = item_failures.get(mapping.platform_product_id, [])
         warnings = item_warnings.get(mapping.platform_product_id, [])
-        if status == "FAILED" or problems:
+        if status == SyncRunStatus.FAILED or problems:
             mapping.sync_status = SyncStatus.failed
             mapping.sync_errors = (problems or [message or _("The sync failed.")])[:20]
             mapping.synced_hash = None
@@ -315,8 +319,8 @@ def _finish(run, integration, status, message, now=None, item_failures=None, ite
                            "severity": "warning", "problem": warning})
     run.failed_items += failed_now
     run.warning_count = sum(1 for entry in report if entry.get("severity") == "warning")
-    if status == "COMPLETED" and (run.failed_items or failed_now):
-        status = "PARTIAL"
+    if status == SyncRunStatus.COMPLETED and (run.failed_items or failed_now):
+        status = SyncRunStatus.PARTIAL
     run.status, run.finished_at, run.report = status, now, report[:2000]
     if message is not None:
         run.message = message
@@ -324,7 +328,7 @@ def _finish(run, integration, status, message, now=None, item_failures=None, ite
         run.platform_status = str(platform_status)[:40]
     if run.kind == "SYNC":
         integration.last_sync_at = now
-        integration.sync_status = SyncStatus.failed if status == "FAILED" else SyncStatus.completed
+        integration.sync_status = SyncStatus.failed if status == SyncRunStatus.FAILED else SyncStatus.completed
     if commit:
         db.session.commit()
     return run
@@ -351,7 +355,7 @@ def apply_catalog_event(integration, event, now=None):
     if run is None:
         run = db.session.scalar(select(MenuSyncRun).where(
             MenuSyncRun.integration_config_id == integration.id, MenuSyncRun.kind == "SYNC",
-            MenuSyncRun.status.in_(("SENDING", "WAITING"))).order_by(MenuSyncRun.created_at.desc()).limit(1))
+            MenuSyncRun.status.in_((SyncRunStatus.SENDING, SyncRunStatus.WAITING))).order_by(MenuSyncRun.created_at.desc()).limit(1))
     status = str(details.get("status") or "").strip()
     key = status.lower()
     failures, warnings = _warnings(details.get("warnings") or [])
@@ -369,20 +373,20 @@ def apply_catalog_event(integration, event, now=None):
     run.platform_status = status[:40] or None
     platform_message = details.get("message")
     if key in OK_STATUSES:
-        _finish(run, integration, "COMPLETED", _("%(platform)s imported the menu.",
+        _finish(run, integration, SyncRunStatus.COMPLETED, _("%(platform)s imported the menu.",
                                                  platform=adapter_for(integration.platform).display_name)
                 if not failures and not warnings else _("Imported, with the platform's remarks below."),
                 now=now, item_failures=failures, item_warnings=warnings, platform_status=status)
     elif key == "done_with_errors":
-        _finish(run, integration, "PARTIAL", _("The platform imported the menu with errors: %(message)s",
+        _finish(run, integration, SyncRunStatus.PARTIAL, _("The platform imported the menu with errors: %(message)s",
                                                message=platform_message or _("no details given")),
                 now=now, item_failures=failures, item_warnings=warnings, platform_status=status)
     elif key in FAILED_STATUSES:
-        _finish(run, integration, "FAILED", _("The platform could not import the menu: %(message)s",
+        _finish(run, integration, SyncRunStatus.FAILED, _("The platform could not import the menu: %(message)s",
                                               message=platform_message or _("no details given")),
                 now=now, item_failures=failures, item_warnings=warnings, platform_status=status)
     else:
-        run.status = "WAITING"
+        run.status = SyncRunStatus.WAITING
         run.message = _("The platform reports: %(status)s.", status=status or "?")
     return f"catalog status {status or '?'} applied to run {run.id}"
 
@@ -413,12 +417,12 @@ def run_import(run_id, company_id):
     integration = db.session.get(IntegrationConfig, run.integration_config_id)
     adapter = adapter_for(integration.platform)
     now = utcnow()
-    run.status, run.started_at = "SENDING", now
+    run.status, run.started_at = SyncRunStatus.SENDING, now
     db.session.commit()
     outbound = adapter.menu_import_request(store_id=integration.store_id, merchant_id=integration.merchant_id)
     base_url = (integration.base_url or "").rstrip("/")
     if outbound is None or not base_url:
-        return _finish(run, integration, "FAILED", adapter.menu_import_note if outbound is None else
+        return _finish(run, integration, SyncRunStatus.FAILED, adapter.menu_import_note if outbound is None else
                        _("No platform base URL is configured for this integration."), commit=True)
     call = PlatformCall(company_id=integration.company_id, integration_config_id=integration.id,
                         action="MENU_IMPORT", method=outbound.method, url=f"{base_url}{outbound.path}"[:1000],
@@ -432,20 +436,20 @@ def run_import(run_id, company_id):
         items = adapter.parse_menu_import(response.json())
     except (requests.RequestException, ValueError, PayloadError) as error:
         message = getattr(error, "message", None) or str(error)
-        call.status, call.error, call.completed_at = "DEAD", message[:1000], utcnow()
+        call.status, call.error, call.completed_at = CallStatus.DEAD, message[:1000], utcnow()
         db.session.flush()
         run.platform_call_id = call.id
-        return _finish(run, integration, "FAILED", _("The platform's menu could not be read: %(error)s",
+        return _finish(run, integration, SyncRunStatus.FAILED, _("The platform's menu could not be read: %(error)s",
                                                      error=message[:300]), commit=True)
-    call.status, call.completed_at = "SUCCEEDED", utcnow()
+    call.status, call.completed_at = CallStatus.SUCCEEDED, utcnow()
     db.session.flush()
     run.platform_call_id = call.id
-    run.status, run.total_items = "PREPARING", len(items)
+    run.status, run.total_items = SyncRunStatus.PREPARING, len(items)
     mapped, kept = import_items(integration, items, now)
     run.processed_items = run.sent_items = len(items)
     run.message = _("%(count)s products read: %(mapped)s mapped to our products, %(kept)s waiting for you under "
                     "“Not mapped yet”.", count=len(items), mapped=mapped, kept=kept)
-    run.status, run.finished_at = "COMPLETED", utcnow()
+    run.status, run.finished_at = SyncRunStatus.COMPLETED, utcnow()
     db.session.commit()
     return run
 
@@ -529,11 +533,11 @@ def progress_percent(run):
     """How far a run is, for the progress bar (checking items is 80 %, the platform's part the rest)."""
     if run.is_finished:
         return 100
-    if run.status == "QUEUED":
+    if run.status == SyncRunStatus.QUEUED:
         return 2
-    if run.status == "PREPARING":
+    if run.status == SyncRunStatus.PREPARING:
         return 5 + int(75 * run.processed_items / run.total_items) if run.total_items else 5
-    return 85 if run.status == "SENDING" else 92
+    return 85 if run.status == SyncRunStatus.SENDING else 92
 
 
 def stop_waiting(run, user=None):
@@ -542,6 +546,6 @@ def stop_waiting(run, user=None):
     if run.is_finished:
         return run
     db.session.execute(update(PlatformCall).where(PlatformCall.id == run.platform_call_id,
-                                                  PlatformCall.status.in_(("QUEUED", "FAILED")))
-                       .values(status="DEAD", error="Stopped by a person", completed_at=utcnow()))
-    return _finish(run, integration, "FAILED", _("Stopped before the platform reported back."))
+                                                  PlatformCall.status.in_((CallStatus.QUEUED, CallStatus.FAILED)))
+                       .values(status=CallStatus.DEAD, error="Stopped by a person", completed_at=utcnow()))
+    return _finish(run, integration, SyncRunStatus.FAILED, _("Stopped before the platform reported back."))

@@ -1,7 +1,8 @@
 """All models, importable from one place (the migrations own the schema; these mirror it)."""
 from .company import AuditLog, Company, User
-from .enums import (AggregationType, ChatChannel, DeliveryPlatform, LoyaltyProgramType, LoyaltyTransactionType,
-                    OrderStatus, SyncStatus, UserRole, WhatsappMessageStatus, WhatsappMessageType)
+from .enums import (AggregationType, CallStatus, ChatChannel, DeliveryPlatform, LoyaltyProgramType,
+                    LoyaltyTransactionType, OrderStatus, SyncRunStatus, SyncStatus, UserRole, WebhookOutcome,
+                    WhatsappMessageStatus, WhatsappMessageType)
 from .integrations import IntegrationAnalytics, IntegrationConfig, PlatformCall, WebhookLog
 from .loyalty import CustomerLoyalty, LoyaltyProgram, LoyaltyTier, LoyaltyTransaction
 from .menu import MenuMapping, Product
@@ -22,4 +23,5 @@ __all__ = [
 # Analytics (issue 7): the reports' daily rollup.
 from .analytics import AnalyticsDaily, AnalyticsDailyCustomer, AnalyticsDailyItem, AnalyticsDirtyDay  # noqa: E402
 
+__all__ += ["CallStatus", "SyncRunStatus", "WebhookOutcome"]
 __all__ += ["AnalyticsDaily", "AnalyticsDailyCustomer", "AnalyticsDailyItem", "AnalyticsDirtyDay"]

@@ -1,5 +1,6 @@
 """PostgreSQL enum types of the seed, shared by the models (created by the migrations)."""
 import enum
+from enum import StrEnum
 
 from sqlalchemy.dialects.postgresql import ENUM
 
@@ -109,3 +110,39 @@ chat_channel = pg_enum(ChatChannel, "chat_channel")
 whatsapp_message_type = pg_enum(WhatsappMessageType, "whatsapp_message_type")
 whatsapp_message_status = pg_enum(WhatsappMessageStatus, "whatsapp_message_status")
 aggregation_type = pg_enum(AggregationType, "aggregation_type")
+
+
+# Statuses kept in VARCHAR columns (not PostgreSQL enum types): StrEnums compare equal to the stored text.
+
+class CallStatus(StrEnum):
+    """An outbound platform call (platform_calls.status)."""
+    QUEUED = "QUEUED"
+    SENDING = "SENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"  # this attempt failed; another is scheduled
+    DEAD = "DEAD"  # out of attempts, or refused for good
+    SKIPPED = "SKIPPED"  # the platform needs no call for this move
+
+
+class SyncRunStatus(StrEnum):
+    """A menu sync or import run (menu_sync_runs.status)."""
+    QUEUED = "QUEUED"
+    PREPARING = "PREPARING"  # checking the items
+    SENDING = "SENDING"
+    WAITING = "WAITING"  # sent; the platform imports in the background and reports back
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+
+
+class WebhookOutcome(StrEnum):
+    """What became of a received webhook (webhook_logs.outcome)."""
+    RECEIVED = "RECEIVED"  # stored, not processed yet
+    PROCESSED = "PROCESSED"
+    DUPLICATE = "DUPLICATE"
+    IGNORED = "IGNORED"
+    FAILED = "FAILED"  # will be retried
+    DEAD = "DEAD"
+    INVALID = "INVALID"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    UNKNOWN_INTEGRATION = "UNKNOWN_INTEGRATION"

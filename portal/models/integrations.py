@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import company_fk, created_at, updated_at, uuid_pk
-from .enums import (AggregationType, DeliveryPlatform, SyncStatus, aggregation_type, delivery_platform,
-                    sync_status)
+from .enums import (AggregationType, CallStatus, DeliveryPlatform, SyncStatus, WebhookOutcome, aggregation_type,
+                    delivery_platform, sync_status)
 
 
 class IntegrationConfig(db.Model):
@@ -75,7 +75,7 @@ class WebhookLog(db.Model):
                                                                                        ondelete="CASCADE"))
     integration_config_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     event_id: Mapped[str | None] = mapped_column(String(200))
-    outcome: Mapped[str] = mapped_column(String(20), nullable=False, default="RECEIVED")
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False, default=WebhookOutcome.RECEIVED)
     order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     request_path: Mapped[str | None] = mapped_column(String(500))
     latency_ms: Mapped[int | None] = mapped_column(Integer)
@@ -121,7 +121,7 @@ class PlatformCall(db.Model):
     method: Mapped[str] = mapped_column(String(10), nullable=False)
     url: Mapped[str] = mapped_column(String(1000), nullable=False)
     request_body: Mapped[dict | list | None] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(12), nullable=False, default="QUEUED")
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default=CallStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=5)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import Money, company_fk, created_at, money, updated_at, uuid_pk
-from .enums import DeliveryPlatform, SyncStatus, delivery_platform, sync_status
+from .enums import DeliveryPlatform, SyncRunStatus, SyncStatus, delivery_platform, sync_status
 
 
 class Product(db.Model):
@@ -192,7 +192,7 @@ class MenuSyncRun(db.Model):
     platform: Mapped[DeliveryPlatform] = mapped_column(delivery_platform, nullable=False)
     kind: Mapped[str] = mapped_column(String(6), nullable=False, default="SYNC")
     mode: Mapped[str] = mapped_column(String(4), nullable=False, default="full")
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default="QUEUED")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=SyncRunStatus.QUEUED)
     total_items: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     processed_items: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     sent_items: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -211,7 +211,7 @@ class MenuSyncRun(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = updated_at()
 
-    FINISHED = ("COMPLETED", "PARTIAL", "FAILED")
+    FINISHED = (SyncRunStatus.COMPLETED, SyncRunStatus.PARTIAL, SyncRunStatus.FAILED)
 
     @property
     def is_finished(self):
