@@ -9,6 +9,8 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .models.enums import WebhookOutcome
+
 RTL_LANGUAGES = {"ar"}
 
 
@@ -78,10 +80,12 @@ AUDIT_OPERATION_LABELS = {"INSERT": _l("created"), "UPDATE": _l("updated"), "DEL
                           "ORDER_REJECT": _l("rejected"), "ORDER_START": _l("started preparing"),
                           "ORDER_READY": _l("marked ready"), "ORDER_PICKED_UP": _l("marked picked up"),
                           "ORDER_DELIVER": _l("marked delivered"), "ORDER_CANCEL": _l("cancelled")}
-OUTCOME_LABELS = {"PROCESSED": _l("Processed"), "DUPLICATE": _l("Duplicate"), "IGNORED": _l("Ignored"),
-                  "FAILED": _l("Failed, will retry"), "DEAD": _l("Gave up"), "INVALID": _l("Invalid"),
-                  "UNAUTHORIZED": _l("Unauthorized"), "UNKNOWN_INTEGRATION": _l("Unknown integration"),
-                  "RECEIVED": _l("Not processed yet")}
+OUTCOME_LABELS = {WebhookOutcome.PROCESSED: _l("Processed"), WebhookOutcome.DUPLICATE: _l("Duplicate"),
+                  WebhookOutcome.IGNORED: _l("Ignored"), WebhookOutcome.FAILED: _l("Failed, will retry"),
+                  WebhookOutcome.DEAD: _l("Gave up"), WebhookOutcome.INVALID: _l("Invalid"),
+                  WebhookOutcome.UNAUTHORIZED: _l("Unauthorized"),
+                  WebhookOutcome.UNKNOWN_INTEGRATION: _l("Unknown integration"),
+                  WebhookOutcome.RECEIVED: _l("Not processed yet")}
 PLATFORM_LABELS = {"CAREEM": "Careem", "TALABAT": "Talabat", "DHUB": "DHUB", "HUNGERSTATION": "HungerStation",
                    "NASHMI": "Nashmi", "TOP_DELIVERY": "Top Delivery", "JOOD_DELIVERY": "Jood Delivery",
                    "YALLOW": "Yallow", "TAWASI": "Tawasi"}

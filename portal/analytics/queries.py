@@ -9,6 +9,7 @@ it; row-level security would scope the rows anyway.
 from sqlalchemy import text
 
 from ..extensions import db
+from ..models import WebhookOutcome
 
 PLATFORM_FILTER = ("(cardinality(CAST(:platforms AS delivery_platform[])) = 0"
                    " OR {column} = ANY (CAST(:platforms AS delivery_platform[])))")
@@ -189,8 +190,10 @@ def integrations(company_id):
     return db.session.execute(_INTEGRATIONS, {"company": company_id}).mappings().all()
 
 
-WEBHOOK_OK = ("PROCESSED", "DUPLICATE", "IGNORED")
-WEBHOOK_FAILED = ("FAILED", "DEAD", "INVALID", "UNAUTHORIZED")
+# Plain-string tuples: they are written into the SQL below as IN (...) lists.
+WEBHOOK_OK = tuple(str(o) for o in (WebhookOutcome.PROCESSED, WebhookOutcome.DUPLICATE, WebhookOutcome.IGNORED))
+WEBHOOK_FAILED = tuple(str(o) for o in (WebhookOutcome.FAILED, WebhookOutcome.DEAD, WebhookOutcome.INVALID,
+                                         WebhookOutcome.UNAUTHORIZED))
 
 _WEBHOOKS = text(f"""
     SELECT platform,

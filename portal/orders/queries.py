@@ -25,7 +25,7 @@ from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..i18n import PLATFORM_LABELS, STATUS_LABELS
-from ..models import DeliveryOrder, DeliveryPlatform, OrderStatus, OrderStatusHistory, PlatformCall, User
+from ..models import CallStatus, DeliveryOrder, DeliveryPlatform, OrderStatus, OrderStatusHistory, PlatformCall, User
 from ..phones import normalize_phone
 from ..platforms import adapter_for
 
@@ -39,8 +39,8 @@ SORTS = {
     "total_high": (_l("Total: high to low"), DeliveryOrder.total_amount, True),
     "total_low": (_l("Total: low to high"), DeliveryOrder.total_amount, False),
 }
-PUSH_LABELS = {"QUEUED": _l("Queued"), "SENDING": _l("Sending"), "SUCCEEDED": _l("Sent"), "FAILED": _l("Failed"),
-               "DEAD": _l("Gave up"), "SKIPPED": _l("Not needed")}
+PUSH_LABELS = {CallStatus.QUEUED: _l("Queued"), CallStatus.SENDING: _l("Sending"), CallStatus.SUCCEEDED: _l("Sent"),
+               CallStatus.FAILED: _l("Failed"), CallStatus.DEAD: _l("Gave up"), CallStatus.SKIPPED: _l("Not needed")}
 ORDER_TYPE_LABELS = {"DELIVERY": _l("Delivery"), "PICKUP": _l("Pickup")}
 PAYMENT_LABELS = {"CARD": _l("Card"), "CASH": _l("Cash"), "APPLE_PAY": "Apple Pay", "ONLINE": _l("Paid online"),
                   "PAID": _l("Paid online"), "WALLET": _l("Wallet")}

@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Company, DeliveryPlatform, WebhookLog
+from ..models import Company, DeliveryPlatform, WebhookLog, WebhookOutcome
 
-OUTCOMES = ("PROCESSED", "DUPLICATE", "IGNORED", "FAILED", "DEAD", "INVALID", "UNAUTHORIZED",
-            "UNKNOWN_INTEGRATION", "RECEIVED")
+# The filter's choices: every outcome, "not processed yet" last.
+OUTCOMES = tuple(o for o in WebhookOutcome if o != WebhookOutcome.RECEIVED) + (WebhookOutcome.RECEIVED,)
 
 
 def _parse_date(value):
