@@ -107,7 +107,20 @@ def save_program(program, values, activate=False):
         setattr(program, name, values.get(name))
     program.description = (program.description or "").strip() or None
     program.name = program.name.strip()
-    db.session.flush()
+    same_name = select(LoyaltyProgram.id).where(LoyaltyProgram.company_id == program.company_id,
+                                                func.lower(LoyaltyProgram.name) == program.name.lower())
+    if program.id is not None:
+        same_name = same_name.where(LoyaltyProgram.id != program.id)
+    with db.session.no_autoflush:
+        taken = db.session.scalar(same_name.limit(1)) is not None
+    if taken:
+        db.session.rollback()
+        raise LoyaltyError(_l("Another program of yours has this name."), field="name")
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same name saved at the same moment (uq_loyalty_programs_name)
+        db.session.rollback()
+        raise LoyaltyError(_l("Another program of yours has this name."), field="name") from None
     if activate and not program.is_active:
         activate_program(program)
     db.session.commit()
@@ -434,7 +447,9 @@ def accrue_order(order, user_id=None, now=None):
     existing = _row_for_order(order.id, T.EARN)
     if existing is not None:
         return Accrual(earned=existing.points, member=member, row=existing)
-    if order.customer_name and member.customer_name != order.customer_name:
+    # The member's name is theirs (typed by staff or from their first order); each order keeps the
+    # name the platform sent for it, so a nickname on one order does not rename the member.
+    if order.customer_name and not member.customer_name:
         member.customer_name = order.customer_name[:200]
     if order.customer_email and not member.customer_email:
         member.customer_email = order.customer_email[:255]

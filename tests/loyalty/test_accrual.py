@@ -58,6 +58,16 @@ def test_delivered_order_updates_spend_count_name_and_says_how(app, shop, owner_
     assert owner_rows(owner_conninfo, "SELECT customer_name FROM customer_loyalty") == [("Sara Al-Otaibi",)]
 
 
+def test_a_later_order_under_another_name_does_not_rename_the_member(app, shop, owner_conninfo):
+    make_program(app, shop.company)
+    deliver(app, shop.company, add_order(app, shop.company, shop.integration, name="Sara Al-Otaibi"))
+    later = add_order(app, shop.company, shop.integration, name="S.")
+    deliver(app, shop.company, later)
+    assert owner_rows(owner_conninfo, "SELECT customer_name FROM customer_loyalty") == [("Sara Al-Otaibi",)]
+    assert owner_rows(owner_conninfo, "SELECT customer_name FROM delivery_orders WHERE id = %s",
+                      (later,)) == [("S.",)]
+
+
 @pytest.mark.parametrize("phone, is_test, why", [
     (None, False, "no phone number"),
     ("", False, "no phone number"),

@@ -88,6 +88,32 @@ def test_a_second_active_program_replaces_the_first(client, auth, app, shop, own
                                                                                   ("Ramadan", True)]
 
 
+def test_every_program_stays_listed_with_its_state(client, auth, app, shop):
+    make_program(app, shop.company, tiers=TIERS)
+    auth.login(shop.company.email("MANAGER"))
+    auth.post("/loyalty/program", {**PROGRAM_FORM, "name": "Ramadan", "activate": ""}, page="/loyalty/program/new")
+
+    page = client.get("/loyalty/").get_data(as_text=True)
+
+    programs = page[page.index('id="programs"'):]
+    assert "Rewards" in programs and "Ramadan" in programs
+    assert "Paused" in programs and "Make active" in programs
+
+
+def test_program_names_are_unique_per_company_ignoring_case(client, auth, app, shop, other_shop, owner_conninfo):
+    make_program(app, shop.company)
+    make_program(app, other_shop.company, name="Ramadan")  # another company's name is no obstacle
+    auth.login(shop.company.email("MANAGER"))
+
+    response = auth.post("/loyalty/program", {**PROGRAM_FORM, "name": " rewards "}, page="/loyalty/program/new")
+
+    assert response.status_code == 422
+    assert "Another program of yours has this name." in response.get_data(as_text=True)
+    assert auth.post("/loyalty/program", {**PROGRAM_FORM, "name": "Ramadan"},
+                     page="/loyalty/program/new").status_code == 302
+    assert sorted(name for name, *_ in _programs(owner_conninfo)) == ["Ramadan", "Ramadan", "Rewards"]
+
+
 def test_tiers_are_added_edited_and_removed_from_their_pages(client, auth, app, shop, owner_conninfo):
     program_id = make_program(app, shop.company, program_type="TIER_BASED")
     auth.login(shop.company.email("MANAGER"))
