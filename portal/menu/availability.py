@@ -236,6 +236,54 @@ def should_show(product_available, mapping, sold_out, local_moment):
                 and schedule_open(mapping.availability_schedule, local_moment))
 
 
+@dataclass(frozen=True)
+class ShownState:
+    """What the Sold out page says about a product now, and why: one truthful state per product.
+
+    kind: OFF_MENU (the product is off), SOLD_OUT (an open 86), OUTSIDE_HOURS (its hours hide it on
+    every platform it is mapped to), SWITCHED_OFF (every platform's switch is off) or AVAILABLE;
+    hidden_on names the platforms where hours or a switch hide an otherwise available product.
+    """
+
+    kind: str
+    hidden_on: tuple = ()
+    hours: tuple = ()
+
+
+def shown_states(company, products, now=None):
+    """{product id: ShownState} at this moment, by the same rules `reconcile` tells the platforms."""
+    now = now or utcnow()
+    local_moment = now.astimezone(ZoneInfo(company.timezone))
+    ids = [product.id for product in products]
+    sold = sold_out_ids(now, ids)
+    reasons = {}  # product id -> [(platform, "HOURS" | "SWITCH" | None, schedule)]
+    for mapping, product_id, _available, integration in _rows(ids) if ids else ():
+        if not mapping.is_available:
+            why = "SWITCH"
+        elif not schedule_open(mapping.availability_schedule, local_moment):
+            why = "HOURS"
+        else:
+            why = None
+        reasons.setdefault(product_id, []).append((integration.platform, why, mapping.availability_schedule))
+    states = {}
+    for product in products:
+        per_platform = reasons.get(product.id, [])
+        hidden = [(platform, why, schedule) for platform, why, schedule in per_platform if why]
+        hours = tuple(dict.fromkeys(line for _p, why, schedule in hidden if why == "HOURS"
+                                    for line in describe_schedule(schedule)))
+        if not product.is_available:
+            states[product.id] = ShownState("OFF_MENU")
+        elif product.id in sold:
+            states[product.id] = ShownState("SOLD_OUT")
+        elif per_platform and len(hidden) == len(per_platform):
+            kind = "OUTSIDE_HOURS" if any(why == "HOURS" for _p, why, _s in hidden) else "SWITCHED_OFF"
+            states[product.id] = ShownState(kind, hours=hours)
+        else:
+            states[product.id] = ShownState("AVAILABLE", hidden_on=tuple(platform for platform, *_ in hidden),
+                                            hours=hours)
+    return states
+
+
 def reconcile(company, product_ids=None, now=None, source="SWITCH", user_id=None, source_by_product=None):
     """Queue availability calls where a platform shows something else than it should; returns results."""
     now = now or utcnow()

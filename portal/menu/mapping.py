@@ -11,11 +11,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 from flask_babel import gettext as _
+from rapidfuzz import fuzz, process, utils
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.orm import load_only
 
 from ..extensions import db
 from ..models import IntegrationConfig, MenuMapping, PlatformProduct, Product, SyncStatus
+from ..platforms import adapter_for
 from .services import MenuError, clean_money, clean_text, product_query, utcnow
 
 GRID_PAGE = 50
@@ -131,6 +133,10 @@ def save_cell(company, product, integration, values):
         errors["platform_product_id"] = error.message
     try:
         price = clean_money(typed["price"], company.currency, required=False)
+        refused_zero = (price if price is not None else product.price) == 0
+        if refused_zero and not adapter_for(integration.platform).accepts_zero_price:
+            raise MenuError(_("%(platform)s does not accept a price of 0: enter the price customers pay there.",
+                              platform=adapter_for(integration.platform).display_name), "price")
     except MenuError as error:
         errors["price"] = error.message
     if errors:
@@ -317,8 +323,8 @@ WHERE pp.id = ANY(:ids)
 
 
 _TRIGRAMS = {}
-DIFFLIB_THRESHOLD = 0.5
-DIFFLIB_MAX_PRODUCTS = 5000
+FUZZY_THRESHOLD = 0.7
+FUZZY_MAX_PRODUCTS = 5000
 
 
 def has_trigrams():
@@ -329,25 +335,22 @@ def has_trigrams():
     return _TRIGRAMS[url]
 
 
-def _difflib_suggestions(rows):
-    """{platform product id: (product id, score)} by difflib's ratio, where pg_trgm is missing."""
-    import difflib
+def _fuzzy_suggestions(rows):
+    """{platform product id: (product id, score 0..1)} by rapidfuzz, where pg_trgm is missing.
+
+    WRatio weighs a name contained in a longer one ("Kunafa" in "Kunafa with Cream") as a strong
+    match, where a plain edit ratio preferred any name of similar length ("Karak Tea").
+    """
     products = db.session.execute(select(Product.id, Product.name).where(Product.deleted_at.is_(None))
-                                  .order_by(Product.name).limit(DIFFLIB_MAX_PRODUCTS)).all()
-    names = [(product_id, name.casefold()) for product_id, name in products]
+                                  .order_by(Product.name).limit(FUZZY_MAX_PRODUCTS)).all()
+    ids, names = [product_id for product_id, _ in products], [name for _, name in products]
     result = {}
     for row in rows:
-        matcher = difflib.SequenceMatcher(a=row.name.casefold(), autojunk=False)
-        best = (None, 0.0)
-        for product_id, name in names:
-            matcher.set_seq2(name)
-            if matcher.real_quick_ratio() <= best[1] or matcher.quick_ratio() <= best[1]:
-                continue
-            ratio = matcher.ratio()
-            if ratio > best[1]:
-                best = (product_id, ratio)
-        if best[1] >= DIFFLIB_THRESHOLD:
-            result[row.id] = best
+        best = process.extractOne(row.name or "", names, scorer=fuzz.WRatio, processor=utils.default_process,
+                                  score_cutoff=FUZZY_THRESHOLD * 100)
+        if best is not None:
+            _name, score, index = best
+            result[row.id] = (ids[index], score / 100)
     return result
 
 
@@ -365,7 +368,7 @@ def waiting_platform_products(limit=50):
         suggestions = {row.platform_product: (row.product, row.score) for row in db.session.execute(
             _SUGGESTIONS, {"ids": [row.id for row in rows], "threshold": SUGGESTION_THRESHOLD})}
     else:
-        suggestions = _difflib_suggestions(rows)
+        suggestions = _fuzzy_suggestions(rows)
     products = {product.id: product for product in db.session.scalars(select(Product).where(
         Product.id.in_([product_id for product_id, _ in suggestions.values() if product_id])))}
     return [(row, products.get(suggestions.get(row.id, (None, 0))[0]), suggestions.get(row.id, (None, 0))[1] or 0)

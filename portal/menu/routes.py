@@ -558,7 +558,7 @@ def _availability_context(products):
     return {"windows": avail.open_windows(ids), "results": avail.platform_results(ids),
             "integrations": mapping.enabled_integrations(), "until_labels": avail.UNTIL_LABELS,
             "call_labels": avail.CALL_LABELS, "sold_out_form": SoldOutForm(formdata=None),
-            "mapped": _mapped_integrations(ids)}
+            "mapped": _mapped_integrations(ids), "states": avail.shown_states(g.company, products)}
 
 
 def _mapped_integrations(product_ids):

@@ -199,6 +199,8 @@ class PlatformAdapter(abc.ABC):
     credential_fields: tuple[tuple[str, str, bool], ...] = ()
     # False when orders name items only by id (Careem): the receiver names them from the catalog.
     sends_item_names = True
+    # False when the platform refuses an item priced 0 (Careem's catalog API: price must be positive).
+    accepts_zero_price = True
 
     @abc.abstractmethod
     def verify(self, headers, raw_body: bytes, secret: str, now: datetime | None = None) -> None:

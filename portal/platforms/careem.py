@@ -73,6 +73,7 @@ class CareemAdapter(PlatformAdapter):
                                 max_items_per_availability_call=40, max_catalog_items=8500,
                                 catalog_callback=True)
     sends_item_names = False
+    accepts_zero_price = False
     menu_import_note = ("Careem's POS API pushes catalogs and reports their status; it has no call that "
                         "returns a catalog, so the menu cannot be imported from Careem.")
     reject_reasons = CANCEL_REASONS

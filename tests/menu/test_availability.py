@@ -236,3 +236,38 @@ def test_the_worker_runs_the_due_job(app, kitchen, owner_conninfo):
         db.session.commit()
     work(app)    # the exact-time job is due: the 86 ends without anyone
     assert rows(owner_conninfo, "SELECT end_reason FROM menu_sold_out") == [("EXPIRED",)]
+
+
+def _closed_now(zone):
+    """Hours (every day) that begin two hours from now in this zone: the item is outside them now."""
+    local = datetime.now(ZoneInfo(zone))
+    start, end = local + timedelta(hours=2), local + timedelta(hours=3)
+    return {"rules": [{"days": list(range(7)), "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}]}
+
+
+def test_an_item_outside_its_hours_says_so_with_the_hours_not_available(app, client, auth, kitchen):
+    product_id = kitchen.products["P002"]
+    with app.app_context(), tenant(kitchen.alpha.id):
+        company = db.session.get(Company, kitchen.alpha.id)
+        product = db.session.get(Product, product_id)
+        hours = _closed_now(company.timezone)
+        mappings = db.session.scalars(db.select(MenuMapping).where(
+            MenuMapping.local_product_id == product.local_product_id)).all()
+        for mapping in mappings:
+            mapping.availability_schedule = hours
+        db.session.commit()
+    auth.login(kitchen.alpha.email("USER"))
+
+    row = client.get(f"/menu/products/{product_id}/availability").get_data(as_text=True)
+    state = row[row.index('class="avail-state"'):row.index('class="avail-actions"')]
+
+    assert "Outside its hours" in state and hours["rules"][0]["start"] in state
+    assert "Available" not in state
+
+    with app.app_context(), tenant(kitchen.alpha.id):  # hours on one platform only: available, hidden there
+        mappings[0] = db.session.merge(mappings[0])
+        mappings[0].availability_schedule = None
+        db.session.commit()
+        company, product = db.session.get(Company, kitchen.alpha.id), db.session.get(Product, product_id)
+        state = avail.shown_states(company, [product])[product_id]
+    assert state.kind == "AVAILABLE" and len(state.hidden_on) == len(mappings) - 1 >= 1

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from portal.extensions import db
-from portal.models import DeliveryOrder, MenuMapping
+from portal.models import DeliveryOrder, MenuMapping, Product
 from portal.tenancy import tenant
 from tests.menu.conftest import rows
 
@@ -67,6 +67,24 @@ def test_without_htmx_a_cell_posts_and_redirects(client, auth, kitchen, owner_co
     assert response.status_code == 302
     assert rows(owner_conninfo, "SELECT is_available FROM menu_mappings WHERE local_product_id = 'P002' "
                                 "AND platform = 'TALABAT'") == [(False,)]   # the unticked box: not offered
+
+
+def test_a_price_of_zero_is_refused_where_the_platform_refuses_it(client, auth, kitchen, owner_conninfo):
+    auth.login(kitchen.alpha.email("MANAGER"))
+    before = rows(owner_conninfo, "SELECT platform, product_price, price_overridden FROM menu_mappings "
+                                  "WHERE local_product_id = 'P003' ORDER BY platform")
+
+    careem = auth.post(cell_url(kitchen, "P003", "CAREEM"), {"platform_product_id": "CAR-P003", "price": "0",
+                                                             "is_available": "1"}, page="/menu/mappings", headers=HX)
+
+    assert "Careem does not accept a price of 0" in careem.get_data(as_text=True)
+    assert rows(owner_conninfo, "SELECT platform, product_price, price_overridden FROM menu_mappings "
+                                "WHERE local_product_id = 'P003' ORDER BY platform") == before
+    talabat = auth.post(cell_url(kitchen, "P003", "TALABAT"), {"platform_product_id": "TAL-P003", "price": "0",
+                                                               "is_available": "1"}, page="/menu/mappings", headers=HX)
+    assert "does not accept a price of 0" not in talabat.get_data(as_text=True)
+    assert rows(owner_conninfo, "SELECT product_price FROM menu_mappings WHERE local_product_id = 'P003' "
+                                "AND platform = 'TALABAT'") == [(Decimal("0.000"),)]
 
 
 def test_price_inheritance_and_override(app, client, auth, kitchen, owner_conninfo):
@@ -218,7 +236,7 @@ def test_dismissed_platform_products_stay_hidden(app, client, auth, kitchen, own
 
 
 def test_suggestions_work_without_pg_trgm(app, client, auth, kitchen, monkeypatch):
-    """The embedded PostgreSQL of `make run` has no pg_trgm: difflib suggests instead."""
+    """The embedded PostgreSQL of `make run` has no pg_trgm: rapidfuzz suggests instead."""
     from portal.menu import mapping
     monkeypatch.setattr(mapping, "has_trigrams", lambda: False)
     _order_with_items(app, kitchen.alpha.id, kitchen.integrations["CAREEM"], "CAREEM",
@@ -228,6 +246,20 @@ def test_suggestions_work_without_pg_trgm(app, client, auth, kitchen, monkeypatc
     assert "→ <strong>Karak Tea</strong>" in html and "now mapped as CAR-P005" in html
     with app.app_context():
         assert mapping.has_trigrams() is False
+
+
+def test_without_pg_trgm_a_longer_name_suggests_the_product_it_contains(app, client, auth, kitchen, monkeypatch):
+    from portal.menu import mapping
+    monkeypatch.setattr(mapping, "has_trigrams", lambda: False)
+    with app.app_context(), tenant(kitchen.alpha.id):
+        db.session.add(Product(company_id=kitchen.alpha.id, local_product_id="P900", name="Kunafa",
+                               price=Decimal("18")))
+        db.session.commit()
+    _order_with_items(app, kitchen.alpha.id, kitchen.integrations["CAREEM"], "CAREEM",
+                      [{"platform_product_id": "careem-900", "name": "Kunafa with Cream"}])
+    auth.login(kitchen.alpha.email("MANAGER"))
+    html = client.get("/menu/mappings/waiting").get_data(as_text=True)
+    assert "→ <strong>Kunafa</strong>" in html and "→ <strong>Karak Tea</strong>" not in html
 
 
 def test_pg_trgm_is_used_where_the_server_has_it(app, owner_conninfo):
