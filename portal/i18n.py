@@ -3,7 +3,7 @@ import re
 from decimal import Decimal
 
 from babel.dates import get_timezone_location
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_symbol
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
@@ -48,6 +48,24 @@ def money(amount, currency=None):
                            format_type="standard", currency_digits=True)
     # Babel skips CLDR's currency spacing: "SAR12.50" should read "SAR 12.50" (a no-break space).
     return re.sub(r"(?<=[A-Z]{3})(?=\d)", "\u00a0", text)
+
+
+def page_is_arabic():
+    return str(get_locale()).split("_")[0] == "ar"
+
+
+def localized(obj, field="name"):
+    """obj.<field>_ar on an Arabic page when it is set, else obj.<field>; objects and dicts alike."""
+    def read(name):
+        return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    if obj is None:
+        return ""
+    return (page_is_arabic() and read(f"{field}_ar")) or read(field) or ""
+
+
+def currency_symbol(currency):
+    """The currency as the page's language writes it ("SAR" in English, "ر.س.‏" in Arabic)."""
+    return get_currency_symbol(currency, locale=get_locale())
 
 
 DATETIME_PATTERNS = {"short": "d MMM, HH:mm", "medium": "d MMM y, HH:mm", "time": "HH:mm"}
@@ -115,3 +133,5 @@ def register_filters(app):
     app.jinja_env.filters["timezone_label"] = timezone_label
     app.jinja_env.globals["text_direction"] = text_direction
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["localized"] = localized
+    app.jinja_env.filters["currency_symbol"] = currency_symbol

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ..auth.decorators import roles_required
 from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..i18n import localized
 from ..lookups import get_or_404
 from ..models import (CustomerLoyalty, DeliveryOrder, LoyaltyProgram, LoyaltyProgramType, LoyaltyTier,
                       LoyaltyTransaction, OrderStatus, UserRole)
@@ -36,8 +37,7 @@ def tier_label(tier):
     """A tier's name in the page's language."""
     if tier is None:
         return _("No tier")
-    from flask_babel import get_locale
-    return tier.name_ar if str(get_locale()).startswith("ar") and tier.name_ar else tier.name
+    return localized(tier)
 
 
 @bp.app_template_filter("format_date_short")

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from ..i18n import PLATFORM_LABELS
+from ..i18n import PLATFORM_LABELS, currency_symbol, localized
 
 _MARKER = "00000000-0000-0000-0000-000000000000"
 
@@ -31,7 +31,7 @@ def parts(company, integrations):
     """What every cell of a page shares, translated and escaped once."""
     quantum = Decimal(1).scaleb(-get_currency_precision(company.currency))
     shared = {
-        "token": escape(generate_csrf()), "currency": escape(company.currency), "quantum": quantum,
+        "token": escape(generate_csrf()), "currency": escape(currency_symbol(company.currency)), "quantum": quantum,
         "save": {}, "unmap": {}, "id_label": {}, "price_label": {}, "offered_label": {}, "confirm": {},
         "sync": {"completed": escape(_("Synced")), "failed": escape(_("Sync failed")),
                  "in_progress": escape(_("Syncing")), "pending": escape(_("Not synced")),
@@ -78,7 +78,7 @@ def render(cell, shared):
         status = (price_note + f'<span class="sync sync-{sync_status}"{title}>{shared["sync"][sync_status]}</span>'
                   + (f'<span class="saved-note" role="status">{shared["t_saved"]}</span>' if cell.saved else "")
                   + _UNMAP.format(unmap=shared["unmap"][integration_id].replace(_MARKER, product_id),
-                                  confirm=escape(shared["confirm"][integration_id].replace("\x00", cell.product.name)),
+                                  confirm=escape(shared["confirm"][integration_id].replace("\x00", localized(cell.product))),
                                   token=shared["token"], t_unmap=shared["t_unmap"],
                                   t_unmap_title=shared["t_unmap_title"]))
     else:
@@ -100,7 +100,7 @@ def render(cell, shared):
         f'<form method="post" action="{save}" hx-post="{save}" hx-trigger="change, submit" hx-target="closest td" '
         f'hx-swap="outerHTML" hx-sync="this:replace" hx-indicator="#busy-{key}">'
         f'<input type="hidden" name="csrf_token" value="{shared["token"]}">'
-        f'<label class="sr-only" for="pid-{key}">{shared["id_label"][integration_id]} · {escape(cell.product.name)}</label>'
+        f'<label class="sr-only" for="pid-{key}">{shared["id_label"][integration_id]} · {escape(localized(cell.product))}</label>'
         f'<input type="text" id="pid-{key}" name="platform_product_id" value="{platform_id}" '
         f'dir="ltr" maxlength="100" placeholder="{shared["t_platform_id"]}" class="cell-id" autocomplete="off" '
         f'aria-invalid="{"true" if pid_error else "false"}"'

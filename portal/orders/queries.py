@@ -24,7 +24,7 @@ from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.orm import defer
 
 from ..extensions import db
-from ..i18n import PLATFORM_LABELS, STATUS_LABELS
+from ..i18n import PLATFORM_LABELS, STATUS_LABELS, localized
 from ..models import CallStatus, DeliveryOrder, DeliveryPlatform, OrderStatus, OrderStatusHistory, PlatformCall, User
 from ..phones import normalize_phone
 from ..platforms import adapter_for
@@ -320,11 +320,9 @@ def items_count(order):
     return total
 
 
-def item_name(item, locale):
+def item_name(item, locale=None):
     """The item's Arabic name on an Arabic page when the order has one, else its name."""
-    if str(locale).startswith("ar") and item.get("name_ar"):
-        return item["name_ar"]
-    return item.get("name") or "?"
+    return localized(item) or "?"
 
 
 def first_name(order):

@@ -22,7 +22,8 @@
     });
     document.querySelectorAll("[data-deadline]").forEach((el) => {
       const left = (Date.parse(el.dataset.deadline) - now) / 1000;
-      el.textContent = left > 0 ? `⏱ ${duration(left)}` : el.dataset.expired;
+      // The clock icon is an inline SVG beside the text (an emoji shows as a box without an emoji font).
+      (el.querySelector(".deadline-text") || el).textContent = left > 0 ? duration(left) : el.dataset.expired;
       el.classList.toggle("urgent", left < 60);
     });
   };

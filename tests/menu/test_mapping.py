@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from portal.extensions import db
-from portal.models import DeliveryOrder, MenuMapping, Product
+from portal.models import DeliveryOrder, MenuMapping
 from portal.tenancy import tenant
 from tests.menu.conftest import rows
 
@@ -251,10 +251,6 @@ def test_suggestions_work_without_pg_trgm(app, client, auth, kitchen, monkeypatc
 def test_without_pg_trgm_a_longer_name_suggests_the_product_it_contains(app, client, auth, kitchen, monkeypatch):
     from portal.menu import mapping
     monkeypatch.setattr(mapping, "has_trigrams", lambda: False)
-    with app.app_context(), tenant(kitchen.alpha.id):
-        db.session.add(Product(company_id=kitchen.alpha.id, local_product_id="P900", name="Kunafa",
-                               price=Decimal("18")))
-        db.session.commit()
     _order_with_items(app, kitchen.alpha.id, kitchen.integrations["CAREEM"], "CAREEM",
                       [{"platform_product_id": "careem-900", "name": "Kunafa with Cream"}])
     auth.login(kitchen.alpha.email("MANAGER"))

@@ -15,3 +15,14 @@ def test_product_page_renders_with_groups(client, auth, kitchen, add_group):
     auth.login(kitchen.alpha.email("MANAGER"))
     page = client.get(f"/menu/products/{kitchen.products['P001']}").get_data(as_text=True)
     assert "Classic Beef Burger" in page and "Large" in page and "Size" in page
+
+
+def test_the_mapping_grid_in_arabic_shows_arabic_names_and_currency(client, auth, kitchen):
+    auth.login(kitchen.alpha.email("MANAGER"))
+    auth.post("/language", {"locale": "ar", "next": "/menu/mappings"}, page="/menu/mappings")
+
+    html = client.get("/menu/mappings").get_data(as_text=True)
+    grid = html[html.index('id="grid"'):]
+
+    assert "مندي لحم" in grid and "Lamb Mandi" not in grid
+    assert "ر.س." in grid and "SAR" not in grid

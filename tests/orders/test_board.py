@@ -47,6 +47,22 @@ def test_board_shows_open_orders_in_their_lanes(app, auth, client, kitchen):
     assert "No onions" in page and "Extra sauce" in page and "Noura" in page and "Al-Harbi" not in page
 
 
+def test_cards_isolate_notes_and_draw_icons_without_an_emoji_font(app, auth, client, kitchen):
+    from datetime import datetime, timedelta, timezone
+    company, integration = kitchen
+    add_order(app, company, integration, status="PENDING", order_number="NEW1",
+              accept_by=datetime.now(timezone.utc) + timedelta(minutes=5), delivery_notes="Ring twice")
+    auth.login(company.email("USER"))
+    auth.post("/language", {"locale": "ar", "next": "/board"}, page="/board")
+
+    card = client.get("/board").get_data(as_text=True).split('class="lane lane-new"')[1].split("</section>")[0]
+
+    # An English note keeps its quotes in order on an RTL page: quotes and text in one isolate.
+    assert '<bdi class="note" dir="auto">“No onions”</bdi>' in card
+    assert 'dir="auto">Ring twice' in card
+    assert 'class="icon icon-timer"' in card and "\u23f1" not in card
+
+
 def test_an_unchanged_board_answers_204_with_no_body(app, auth, client, kitchen):
     company, integration = kitchen
     add_order(app, company, integration)

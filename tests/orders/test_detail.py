@@ -99,9 +99,9 @@ def test_the_detail_page_shows_the_order_the_customer_and_the_times(app, auth, c
     assert "Large" in items and '<span class="modifier-price">SAR\u00a04.00</span>' in items
     nested = items.split("Large")[1]
     assert '<ul class="modifiers">' in nested and "2× Extra rice" in nested and "SAR\u00a01.50" in nested
-    assert '<span class="note">“No onions please”</span>' in items
+    assert '<bdi class="note" dir="auto">“No onions please”</bdi>' in items
     assert 'href="tel:+966551234567"' in page and "mailto:noura@example.com" in page
-    assert "King Fahd Road" in page and '<span class="note order-notes">Ring twice, baby sleeping</span>' in page
+    assert "King Fahd Road" in page and '<bdi class="note order-notes" dir="auto">Ring twice, baby sleeping</bdi>' in page
 
 
 def test_pickup_orders_say_so(app, auth, client, kitchen):
