@@ -198,7 +198,11 @@ class DeliveryHeroAdapter(PlatformAdapter):
             items.append(item)
             item_discounts.extend(item.discounts)
             toppings_total += topping_sum
-        discounts = self._discounts(payload.get("discounts"), "discounts", q) + item_discounts
+        # DH's plugin documentation: the amounts of product and topping discounts are included in the
+        # top-level `discounts`. When the order has them, they are its discounts (the lines keep theirs
+        # for display); only without them are the lines' discounts the order's.
+        order_discounts = arr(payload.get("discounts"), "discounts")
+        discounts = self._discounts(order_discounts, "discounts", q) if order_discounts else list(item_discounts)
 
         fees = arr(price.get("deliveryFees"), "price.deliveryFees")
         if fees:

@@ -151,9 +151,34 @@ def test_nested_toppings_order_discounts_and_a_variation(talabat):
     assert (cheddar.name, cheddar.quantity, str(cheddar.price), cheddar.local_id) == ("Cheddar", 2, "0.75", "CHED")
     assert cheddar.children[0].name == "Smoked"
     assert str(order.subtotal) == "14.50"             # 12.00 + 1.50 + 0.75 + 0.25
-    assert str(order.discount_amount) == "5.40"       # 3.00 from the items + 2.00 + 0.40
-    assert str(order.discount_by_sponsor("PLATFORM")) == "3.00"
-    assert str(order.discount_by_sponsor("VENDOR")) == "1.40"   # a discount without sponsorships is the vendor's
+    # The top-level discounts are the order's: they include the items' 3.00, which is not added again.
+    assert str(order.discount_amount) == "2.40"       # 2.00 + 0.40
+    assert str(order.discount_by_sponsor("PLATFORM")) == "2.00"
+    assert str(order.discount_by_sponsor("VENDOR")) == "0.40"
+    assert sum(d.amount for d in item.discounts) == Decimal("3.00")   # the line still shows its own
+
+
+def test_item_discounts_included_in_the_top_level_are_not_counted_twice(talabat):
+    """DH: product and topping discounts are included in the top-level `discounts`."""
+    payload = load("talabat-order-example.json")
+    payload["discounts"] = [{"name": "First order", "amount": "3.00", "sponsorships": [
+        {"sponsor": "PLATFORM", "amount": "1.00"}, {"sponsor": "VENDOR", "amount": "1.00"},
+        {"sponsor": "THIRD_PARTY", "amount": "1.00"}]}]
+    order = parse_order(talabat, payload)
+    assert str(order.discount_amount) == "3.00"
+    assert [(d.name, str(d.amount), d.sponsor) for d in order.discounts] == [
+        ("First order", "1.00", "PLATFORM"), ("First order", "1.00", "VENDOR"), ("First order", "1.00", "THIRD_PARTY")]
+    assert [str(d.amount) for d in order.items[0].discounts] == ["0.50"] * 6   # product and topping, for display
+
+
+@pytest.mark.parametrize("top_level", [None, []])
+def test_without_top_level_discounts_the_item_discounts_are_summed(talabat, top_level):
+    payload = load("talabat-order-example.json")
+    payload["discounts"] = top_level
+    order = parse_order(talabat, payload)
+    assert str(order.discount_amount) == "3.00"       # 1.50 on the product + 1.50 on the topping
+    assert {d.sponsor: str(order.discount_by_sponsor(d.sponsor)) for d in order.discounts} == {
+        "PLATFORM": "1.00", "VENDOR": "1.00", "THIRD_PARTY": "1.00"}
 
 
 @pytest.mark.parametrize("raw", ["+966 50 123 4567", "0501234567", "966501234567", "+966501234567",
