@@ -8,7 +8,7 @@ import pytest
 
 from portal.models import OrderStatus
 from portal.platforms import adapter_for
-from portal.platforms.base import ParseContext, PayloadError
+from portal.platforms.base import SPONSOR_UNKNOWN, ParseContext, PayloadError
 from portal.platforms.delivery_hero import IGNORED_POS_STATUSES, POS_STATUSES, REJECT_REASONS
 
 from .conftest import NOW, load
@@ -154,7 +154,8 @@ def test_nested_toppings_order_discounts_and_a_variation(talabat):
     # The top-level discounts are the order's: they include the items' 3.00, which is not added again.
     assert str(order.discount_amount) == "2.40"       # 2.00 + 0.40
     assert str(order.discount_by_sponsor("PLATFORM")) == "2.00"
-    assert str(order.discount_by_sponsor("VENDOR")) == "0.40"
+    assert order.discount_by_sponsor("VENDOR") == 0
+    assert str(order.discount_by_sponsor(SPONSOR_UNKNOWN)) == "0.40"   # no sponsorships: payer not given
     assert sum(d.amount for d in item.discounts) == Decimal("3.00")   # the line still shows its own
 
 
@@ -179,6 +180,36 @@ def test_without_top_level_discounts_the_item_discounts_are_summed(talabat, top_
     assert str(order.discount_amount) == "3.00"       # 1.50 on the product + 1.50 on the topping
     assert {d.sponsor: str(order.discount_by_sponsor(d.sponsor)) for d in order.discounts} == {
         "PLATFORM": "1.00", "VENDOR": "1.00", "THIRD_PARTY": "1.00"}
+
+
+@pytest.mark.parametrize("sponsorships, split", [
+    (None, {SPONSOR_UNKNOWN: "5.00"}),
+    ([], {SPONSOR_UNKNOWN: "5.00"}),
+    ([{"sponsor": "PLATFORM", "amount": "2.00"}], {"PLATFORM": "2.00", SPONSOR_UNKNOWN: "3.00"}),
+    ([{"sponsor": "PLATFORM", "amount": "2.00"}, {"sponsor": "VENDOR", "amount": "3.00"}],
+     {"PLATFORM": "2.00", "VENDOR": "3.00"}),
+])
+def test_what_the_sponsorships_leave_unsplit_has_no_known_payer(talabat, sponsorships, split):
+    """Not the restaurant's and not dropped: the analytics' "Discounts, payer not given"."""
+    payload = load("talabat-order-example.json")
+    discount = {"name": "Weekend", "amount": "5.00"}
+    if sponsorships is not None:
+        discount["sponsorships"] = sponsorships
+    payload["discounts"] = [discount]
+    order = parse_order(talabat, payload)
+    assert str(order.discount_amount) == "5.00"
+    assert {d.sponsor: str(d.amount) for d in order.discounts} == split
+
+
+def test_unsplit_item_discounts_count_when_the_order_has_no_top_level(talabat):
+    payload = load("talabat-order-example.json")
+    product = payload["products"][0]
+    product["discounts"] = [{"name": "Item deal", "amount": "1.50"}]
+    product["selectedToppings"][0]["discounts"][0]["sponsorships"] = [{"sponsor": "VENDOR", "amount": "1.00"}]
+    order = parse_order(talabat, payload)
+    assert str(order.discount_amount) == "3.00"
+    assert str(order.discount_by_sponsor("VENDOR")) == "1.00"
+    assert str(order.discount_by_sponsor(SPONSOR_UNKNOWN)) == "2.00"   # 1.50 + the topping's unsplit 0.50
 
 
 @pytest.mark.parametrize("raw", ["+966 50 123 4567", "0501234567", "966501234567", "+966501234567",
