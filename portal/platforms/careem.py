@@ -176,8 +176,9 @@ class CareemAdapter(PlatformAdapter):
             ("merchant_promo_amount", "Merchant promo", "VENDOR"),
             ("careem_discount_amount", "Careem discount", "PLATFORM"),
             ("careem_promo_amount", "Careem promo", "PLATFORM"),
-            ("free_delivery_discount_value", "Free delivery", "PLATFORM"),
         ) if amount(key)]
+        # free_delivery_discount_value is not a discount of the order: Careem's API docs say it does not
+        # affect the total price (total_taxable_price), so booking it would break every such order's sum.
         promo_code = text(price.get("promo_code"), "details.price.promo_code")
         if promo_code:
             for discount in discounts:

@@ -90,10 +90,20 @@ def test_platform_funded_discounts_and_promo_code(careem):
     payload["details"]["price"].update(careem_promo_amount=4, free_delivery_discount_value=7.5,
                                        careem_discount_amount=0, merchant_promo_amount="1.25", promo_code="EID25")
     order = careem.parse_webhook(payload, context()).order
-    assert str(order.discount_by_sponsor("PLATFORM")) == "11.50"
+    # free_delivery_discount_value does not affect Careem's total: it is not one of the order's discounts.
+    assert str(order.discount_by_sponsor("PLATFORM")) == "4.00"
     assert str(order.discount_by_sponsor("VENDOR")) == "29.75"
     assert [d.name for d in order.discounts] == ["Merchant discount", "Merchant promo (EID25)",
-                                                 "Careem promo (EID25)", "Free delivery"]
+                                                 "Careem promo (EID25)"]
+
+
+def test_free_delivery_leaves_the_order_adding_up(careem):
+    """Careem: free_delivery_discount_value does not change total_taxable_price."""
+    payload = load("careem-order-created-example.json")
+    payload["details"]["price"]["free_delivery_discount_value"] = 7.5
+    order = careem.parse_webhook(payload, context()).order
+    assert str(order.discount_amount) == "28.50"
+    assert order.subtotal - order.discount_amount + order.delivery_fee + order.service_fee == order.total_amount
 
 
 def test_tax_is_derived_when_careem_sends_a_rate(careem):
