@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import DeliveryPlatform, OrderStatus
 from ..phones import normalize_phone
-from .base import (Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError, PlatformAdapter,
-                   SignatureError, StatusUpdate, UnifiedOrder, WebhookEvent)
+from .base import (SPONSOR_UNKNOWN, Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError,
+                   PlatformAdapter, SignatureError, StatusUpdate, UnifiedOrder, WebhookEvent)
 from .parsing import (ZERO, arr, boolean, check_choice, chunks, currency_quantum, header, identifier, money, obj,
                       positive_minutes, quantity, round_money, text, timestamp, word)
 
@@ -171,12 +171,12 @@ class CareemAdapter(PlatformAdapter):
         def amount(key):
             return money(price.get(key), f"details.price.{key}", q, default=ZERO)
 
-        discounts = [Discount(name=label, amount=amount(key), sponsor=sponsor) for key, label, sponsor in (
-            ("merchant_discount_amount", "Merchant discount", "VENDOR"),
-            ("merchant_promo_amount", "Merchant promo", "VENDOR"),
-            ("careem_discount_amount", "Careem discount", "PLATFORM"),
-            ("careem_promo_amount", "Careem promo", "PLATFORM"),
-        ) if amount(key)]
+        discount_keys = (("merchant_discount_amount", "Merchant discount", "VENDOR"),
+                         ("merchant_promo_amount", "Merchant promo", "VENDOR"),
+                         ("careem_discount_amount", "Careem discount", "PLATFORM"),
+                         ("careem_promo_amount", "Careem promo", "PLATFORM"))
+        discounts = [Discount(name=label, amount=amount(key), sponsor=sponsor)
+                     for key, label, sponsor in discount_keys if amount(key)]
         # free_delivery_discount_value is not a discount of the order: Careem's API docs say it does not
         # affect the total price (total_taxable_price), so booking it would break every such order's sum.
         promo_code = text(price.get("promo_code"), "details.price.promo_code")
@@ -230,6 +230,11 @@ class CareemAdapter(PlatformAdapter):
 
         items = [self._item(raw, f"details.items[{index}]", q)
                  for index, raw in enumerate(arr(details.get("items"), "details.items"))]
+        if not any(key in price for key, _label, _sponsor in discount_keys):
+            # A price without any of the order-level discount fields (the older shape): the order's
+            # discounts are its items' and options', as the lines carry them.
+            discounts = [Discount(name=d.name, amount=d.amount, sponsor=d.sponsor)
+                         for item in items for d in item.discounts]
         return UnifiedOrder(
             platform_order_id=order_id,
             order_number=order_id,
@@ -292,13 +297,21 @@ class CareemAdapter(PlatformAdapter):
 
     @staticmethod
     def _item_discounts(entry, where, q, label):
-        """An item's or option's discount split into Careem's share and the restaurant's."""
-        result = []
+        """An item's or option's discount split into Careem's share and the restaurant's.
+
+        Older payloads (still in Careem's "calculating totals" guide) send only `discount`, without the
+        careem/merchant split; what the split does not cover is kept with its payer unknown.
+        """
+        result, split = [], ZERO
         for key, sponsor, name in (("careem_discount_amount", "PLATFORM", f"{label} (Careem)"),
                                    ("merchant_discount_amount", "VENDOR", f"{label} (restaurant)")):
             amount = money(entry.get(key), f"{where}.{key}", q, default=ZERO)
+            split += amount
             if amount:
                 result.append(Discount(name=name, amount=amount, sponsor=sponsor))
+        total = money(entry.get("discount"), f"{where}.discount", q, default=ZERO)
+        if total > split:
+            result.append(Discount(name=label, amount=total - split, sponsor=SPONSOR_UNKNOWN))
         return result
 
     # ----------------------------------------------------------------- outbound

@@ -7,7 +7,7 @@ import pytest
 
 from portal.models import OrderStatus
 from portal.platforms import adapter_for
-from portal.platforms.base import ParseContext, PayloadError
+from portal.platforms.base import SPONSOR_UNKNOWN, ParseContext, PayloadError
 from portal.platforms.careem import CANCEL_REASONS, IGNORED_STATUSES, STATUS_UPDATES
 
 from .conftest import load
@@ -104,6 +104,35 @@ def test_free_delivery_leaves_the_order_adding_up(careem):
     order = careem.parse_webhook(payload, context()).order
     assert str(order.discount_amount) == "28.50"
     assert order.subtotal - order.discount_amount + order.delivery_fee + order.service_fee == order.total_amount
+
+
+def test_an_item_discount_without_the_split_keeps_its_amount_with_payer_unknown(careem):
+    """The older item shape (Careem's "calculating totals" guide): `discount` only."""
+    payload = load("careem-order-created-example.json")
+    first, second = payload["details"]["items"]
+    for key in ("careem_discount_amount", "merchant_discount_amount"):
+        first.pop(key)
+        first["groups"][0]["options"][0].pop(key)
+    second["merchant_discount_amount"] = 1.3       # split covers only part of the 3.30
+    order = careem.parse_webhook(payload, context()).order
+    assert [(d.name, str(d.amount), d.sponsor) for d in order.items[0].discounts] == [
+        ("Item discount", "2.30", SPONSOR_UNKNOWN), ("Option d92f11-f", "1.00", SPONSOR_UNKNOWN)]
+    assert [(str(d.amount), d.sponsor) for d in order.items[1].discounts] == [
+        ("1.30", "VENDOR"), ("2.00", SPONSOR_UNKNOWN)]
+    assert str(order.discount_amount) == "28.50"   # the order's own discounts still come from its price
+
+
+def test_a_price_without_discount_fields_takes_the_items_discounts(careem):
+    payload = load("careem-order-created-example.json")
+    price = payload["details"]["price"]
+    for key in ("merchant_discount_amount", "merchant_promo_amount", "careem_discount_amount", "careem_promo_amount"):
+        price.pop(key)
+    for item in payload["details"]["items"]:
+        item.pop("merchant_discount_amount")
+    order = careem.parse_webhook(payload, context()).order
+    assert str(order.discount_amount) == "6.60"     # 2.30 + 1.00 (the option's, split) + 3.30
+    assert str(order.discount_by_sponsor("VENDOR")) == "1.00"
+    assert str(order.discount_by_sponsor(SPONSOR_UNKNOWN)) == "5.60"
 
 
 def test_tax_is_derived_when_careem_sends_a_rate(careem):
