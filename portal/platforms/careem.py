@@ -249,8 +249,7 @@ class CareemAdapter(PlatformAdapter):
             tip_amount=round_money(ZERO, q),
             total_amount=total,
             collect_from_customer=money(details.get("cash_in"), "details.cash_in", q, default=ZERO),
-            payment_method=text(details.get("merchant_pay_type"), "details.merchant_pay_type")
-            or text(customer.get("payment_type"), "details.customer.payment_type"),
+            payment_method=self._payment_method(details, customer, delivery_type),
             customer_name=name,
             customer_phone=phone,
             delivery_address=address,
@@ -261,6 +260,17 @@ class CareemAdapter(PlatformAdapter):
             scheduled_at=scheduled_at,
             items=items,
         )
+
+    @staticmethod
+    def _payment_method(details, customer, delivery_type):
+        """How the customer paid: for orders the restaurant delivers, Careem's FAQ names
+        customer.payment_type (cash/card/wallet/apple_pay); merchant_pay_type (cash/prepaid) otherwise
+        or when that is blank."""
+        merchant_pay_type = text(details.get("merchant_pay_type"), "details.merchant_pay_type")
+        payment_type = text(customer.get("payment_type"), "details.customer.payment_type")
+        if delivery_type == "merchant":
+            return payment_type or merchant_pay_type
+        return merchant_pay_type or payment_type
 
     def _item(self, raw, where, q):
         """One item; Careem sends our catalog id and no name (names come from the menu mappings)."""

@@ -171,6 +171,16 @@ def test_merchant_delivery_with_blank_customer(careem):
     payload["details"]["delivery_type"] = "merchant"
     order = careem.parse_webhook(payload, context()).order
     assert (order.customer_name, order.customer_phone, order.delivery_address) == (None, None, None)
+    assert order.payment_method == "prepaid"        # customer.payment_type is blank
+
+
+@pytest.mark.parametrize("delivery_type, expected", [("merchant", "apple_pay"), ("careem", "prepaid")])
+def test_payment_method_of_restaurant_delivered_orders_is_the_customers(careem, delivery_type, expected):
+    """Careem's FAQ: for orders the restaurant delivers, customer.payment_type says how the customer pays."""
+    payload = load("careem-order-created-example.json")
+    payload["details"]["delivery_type"] = delivery_type
+    payload["details"]["customer"]["payment_type"] = "apple_pay"
+    assert careem.parse_webhook(payload, context()).order.payment_method == expected
 
 
 # ------------------------------------------------------------------------- ORDER_STATUS_UPDATED
