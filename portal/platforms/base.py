@@ -81,6 +81,10 @@ class Modifier:
     platform_id: str | None = None
     local_id: str | None = None
     children: list["Modifier"] = field(default_factory=list)
+    name_ar: str | None = None
+    # False when the platform sent no name and `name` is only a label made from the option's code
+    # (Careem): the receiver then names it from the company's catalog (modifier options).
+    named: bool = True
 
 
 @dataclass

@@ -296,9 +296,14 @@ class CareemAdapter(PlatformAdapter):
                 option_where = f"{group_where}.options[{option_index}]"
                 option = obj(option, option_where)
                 option_id = identifier(option.get("id"), f"{option_where}.id")
-                discounts.extend(self._item_discounts(option, option_where, q, label=f"Option {option_id[:8]}"))
+                discounts.extend(self._item_discounts(option, option_where, q, label="Option discount"))
+                # Careem's order examples name an option only by our catalog id; a name, when sent, wins.
+                labels = obj(option.get("name_localized"), f"{option_where}.name_localized", required=False)
+                name = text(option.get("name"), f"{option_where}.name") or text(labels.get("en"),
+                                                                                 f"{option_where}.name_localized.en")
+                name_ar = text(labels.get("ar"), f"{option_where}.name_localized.ar")
                 modifiers.append(Modifier(
-                    name=f"Option {option_id[:8]}",
+                    name=name or name_ar or f"Option {option_id}", name_ar=name_ar, named=bool(name or name_ar),
                     quantity=quantity(option.get("quantity"), f"{option_where}.quantity", default=1),
                     price=money(option.get("total_price"), f"{option_where}.total_price", q, default=ZERO),
                     platform_id=option_id, local_id=option_id,

@@ -116,7 +116,7 @@ def test_an_item_discount_without_the_split_keeps_its_amount_with_payer_unknown(
     second["merchant_discount_amount"] = 1.3       # split covers only part of the 3.30
     order = careem.parse_webhook(payload, context()).order
     assert [(d.name, str(d.amount), d.sponsor) for d in order.items[0].discounts] == [
-        ("Item discount", "2.30", SPONSOR_UNKNOWN), ("Option d92f11-f", "1.00", SPONSOR_UNKNOWN)]
+        ("Item discount", "2.30", SPONSOR_UNKNOWN), ("Option discount", "1.00", SPONSOR_UNKNOWN)]
     assert [(str(d.amount), d.sponsor) for d in order.items[1].discounts] == [
         ("1.30", "VENDOR"), ("2.00", SPONSOR_UNKNOWN)]
     assert str(order.discount_amount) == "28.50"   # the order's own discounts still come from its price
@@ -133,6 +133,22 @@ def test_a_price_without_discount_fields_takes_the_items_discounts(careem):
     assert str(order.discount_amount) == "6.60"     # 2.30 + 1.00 (the option's, split) + 3.30
     assert str(order.discount_by_sponsor("VENDOR")) == "1.00"
     assert str(order.discount_by_sponsor(SPONSOR_UNKNOWN)) == "5.60"
+
+
+def test_an_option_is_named_by_the_payload_when_it_has_a_name(careem):
+    payload = load("careem-order-created-example.json")
+    option = payload["details"]["items"][0]["groups"][0]["options"][0]
+    option["name_localized"] = {"en": "Extra cheese", "ar": "جبنة إضافية"}
+    [modifier] = careem.parse_webhook(payload, context()).order.items[0].modifiers
+    assert (modifier.name, modifier.name_ar, modifier.named) == ("Extra cheese", "جبنة إضافية", True)
+
+
+def test_an_option_without_a_name_keeps_its_whole_code_for_the_catalog_to_name(careem):
+    payload = load("careem-order-created-example.json")
+    payload["details"]["items"][0]["groups"][0]["options"][0]["id"] = "MOD-EXTRA-MEAT"
+    [modifier] = careem.parse_webhook(payload, context()).order.items[0].modifiers
+    # Not "Option MOD-EXTR": cut to 8 characters, MOD-EXTRA-MEAT and MOD-EXTRA-CHEESE read the same.
+    assert (modifier.name, modifier.named, modifier.local_id) == ("Option MOD-EXTRA-MEAT", False, "MOD-EXTRA-MEAT")
 
 
 def test_tax_is_derived_when_careem_sends_a_rate(careem):
