@@ -236,10 +236,27 @@ def _money(value, places):
     return Decimal(value or 0).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
 
 
+def order_money(unified, currency):
+    """The money columns delivery_orders stores for a unified order, at the currency's precision."""
+    places = get_currency_precision(currency)
+    return {
+        "subtotal": _money(unified.subtotal, places), "discount_amount": _money(unified.discount_amount, places),
+        "platform_discount": _money(unified.discount_by_sponsor("PLATFORM"), places),
+        "vendor_discount": _money(unified.discount_by_sponsor("VENDOR"), places),
+        "third_party_discount": _money(unified.discount_by_sponsor("THIRD_PARTY"), places),
+        "delivery_fee": _money(unified.delivery_fee, places), "service_fee": _money(unified.service_fee, places),
+        "tax_amount": _money(unified.tax_amount, places), "tip_amount": _money(unified.tip_amount, places),
+        "total_amount": _money(unified.total_amount, places),
+        "collect_from_customer": (None if unified.collect_from_customer is None
+                                  else _money(unified.collect_from_customer, places)),
+    }
+
+
 def order_row(unified, integration, company, payload=None):
     """The delivery_orders values of a unified order for this integration."""
     places = get_currency_precision(company.currency)
-    total = _money(unified.total_amount, places)
+    money = order_money(unified, company.currency)
+    total = money["total_amount"]
     rate = integration.commission_rate or Decimal(0)
     return {
         "company_id": integration.company_id, "integration_config_id": integration.id,
@@ -247,15 +264,7 @@ def order_row(unified, integration, company, payload=None):
         "order_number": (unified.order_number or unified.platform_order_id)[:100],
         "short_code": unified.short_code, "platform_token": unified.platform_token,
         "status": OrderStatus.PENDING, "order_type": unified.order_type, "is_test": unified.is_test,
-        "currency": company.currency,
-        "subtotal": _money(unified.subtotal, places), "discount_amount": _money(unified.discount_amount, places),
-        "platform_discount": _money(unified.discount_by_sponsor("PLATFORM"), places),
-        "vendor_discount": _money(unified.discount_by_sponsor("VENDOR"), places),
-        "third_party_discount": _money(unified.discount_by_sponsor("THIRD_PARTY"), places),
-        "delivery_fee": _money(unified.delivery_fee, places), "service_fee": _money(unified.service_fee, places),
-        "tax_amount": _money(unified.tax_amount, places), "tip_amount": _money(unified.tip_amount, places),
-        "total_amount": total, "collect_from_customer": (None if unified.collect_from_customer is None
-                                                         else _money(unified.collect_from_customer, places)),
+        "currency": company.currency, **money,
         "commission_rate": rate, "commission_amount": _money(total * rate / 100, places),
         "payment_method": unified.payment_method, "customer_name": (unified.customer_name or None),
         "customer_phone": unified.customer_phone, "customer_email": unified.customer_email,
