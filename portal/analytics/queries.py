@@ -6,6 +6,8 @@ day whose orders changed since its rollup. A report is therefore never stale, an
 costs one index row. Every query names `company_id` so the primary keys (company_id, day, …) serve
 it; row-level security would scope the rows anyway.
 """
+import json
+
 from sqlalchemy import text
 
 from ..extensions import db
@@ -160,6 +162,22 @@ _MISMATCHES = text(f"""
     ORDER BY created_at DESC
     LIMIT :limit
 """)
+
+
+_ORDER_MISMATCH = text(
+    "SELECT analytics_order_mismatch(CAST(:subtotal AS numeric), CAST(:discount_amount AS numeric),"
+    " CAST(:delivery_fee AS numeric), CAST(:service_fee AS numeric), CAST(:tax_amount AS numeric),"
+    " CAST(:tip_amount AS numeric), CAST(:total_amount AS numeric), CAST(:order_items AS jsonb),"
+    " analytics_currency_places(:currency))")
+
+
+def order_mismatch(values):
+    """Why the Reconciliation page would list an order with these delivery_orders values (subtotal,
+    discount_amount, delivery_fee, service_fee, tax_amount, tip_amount, total_amount, order_items,
+    currency): a services.MISMATCH_REASONS key, or None when it adds up. The page's own SQL rule."""
+    params = {key: values[key] for key in ("subtotal", "discount_amount", "delivery_fee", "service_fee",
+                                           "tax_amount", "tip_amount", "total_amount", "currency")}
+    return db.session.scalar(_ORDER_MISMATCH, {**params, "order_items": json.dumps(values["order_items"])})
 
 
 def mismatched_orders(company_id, first, last, live, platforms=(), limit=200):

@@ -26,8 +26,8 @@ from sqlalchemy import and_, select, update
 from ..extensions import db
 from ..integrations.outbound import TIMEOUT, _auth_headers, queue_call
 from ..queue import defer
-from ..models import (CallStatus, Company, IntegrationConfig, MenuMapping, MenuSyncRun, PlatformCall, PlatformProduct,
-                      Product, SyncRunStatus, SyncStatus)
+from ..models import (CallStatus, Company, IntegrationConfig, MenuMapping, MenuSyncRun, ModifierOption, PlatformCall,
+                      PlatformProduct, Product, SyncRunStatus, SyncStatus)
 from ..platforms import adapter_for
 from ..platforms.base import PayloadError
 from .availability import should_show, sold_out_ids
@@ -83,6 +83,39 @@ def load_items(integration):
     return [SyncItem(mapping, product, groups.get(product.id, [])) for mapping, product in rows]
 
 
+def option_platform_id(platform_product_id, group, option):
+    """The id an option is pushed under (and comes back by in orders): its local id, else one made
+    from its product's platform id and its group's and its own places."""
+    return option.local_option_id or f"{platform_product_id}-g{group.sort_order}-o{option.sort_order}"
+
+
+def option_names(integration, option_ids):
+    """{option id as pushed to the integration's platform: (name, name_ar)} for those of `option_ids`
+    the company's catalog knows (two to four queries, whatever the number of ids)."""
+    wanted = {str(option_id) for option_id in option_ids if option_id}
+    if not wanted:
+        return {}
+    names = {option.local_option_id: (option.name, option.name_ar) for option in db.session.scalars(
+        select(ModifierOption).where(ModifierOption.company_id == integration.company_id,
+                                     ModifierOption.local_option_id.in_(wanted)))}
+    # Ids made from a product's platform id ("<product>-g<n>-o<m>"): the options of those products.
+    prefixes = {option_id.rsplit("-g", 1)[0] for option_id in wanted - set(names) if "-g" in option_id}
+    if prefixes:
+        mapped = db.session.execute(
+            select(MenuMapping.platform_product_id, Product.id)
+            .join(Product, and_(Product.company_id == MenuMapping.company_id,
+                                Product.local_product_id == MenuMapping.local_product_id))
+            .where(MenuMapping.integration_config_id == integration.id,
+                   MenuMapping.platform_product_id.in_(prefixes))).all()
+        groups = groups_of(product_id for _platform_id, product_id in mapped)
+        for platform_product_id, product_id in mapped:
+            for group, options in groups.get(product_id, []):
+                for option in options:
+                    names.setdefault(option_platform_id(platform_product_id, group, option),
+                                     (option.name, option.name_ar))
+    return {option_id: pair for option_id, pair in names.items() if option_id in wanted}
+
+
 def item_payload(item, available):
     """The dict an adapter's menu_request takes for one mapped product."""
     mapping, product = item.mapping, item.product
@@ -94,8 +127,8 @@ def item_payload(item, available):
         payload["modifier_groups"] = [{
             "id": f"{mapping.platform_product_id}-g{group.sort_order}", "name": group.name, "name_ar": group.name_ar,
             "min": group.min_choices, "max": group.max_choices,
-            "options": [{"id": option.local_option_id or f"{mapping.platform_product_id}-g{group.sort_order}-o"
-                               f"{option.sort_order}", "name": option.name, "name_ar": option.name_ar,
+            "options": [{"id": option_platform_id(mapping.platform_product_id, group, option),
+                         "name": option.name, "name_ar": option.name_ar,
                          "price": option.price_delta, "available": option.is_available} for option in options],
         } for group, options in item.groups]
     return payload

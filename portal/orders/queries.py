@@ -321,7 +321,7 @@ def items_count(order):
 
 
 def item_name(item, locale=None):
-    """The item's Arabic name on an Arabic page when the order has one, else its name."""
+    """The item's (or modifier's) Arabic name on an Arabic page when the order has one, else its name."""
     return localized(item) or "?"
 
 

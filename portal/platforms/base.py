@@ -52,9 +52,15 @@ class Capabilities:
     menu_import: bool = False          # the platform can hand us its menu ("Import from platform")
 
 
+# The sponsor of a discount (or the part of one) the platform does not split: its payer is not given.
+# It counts in the order's discount_amount but in none of the platform/vendor/third-party columns,
+# so the analytics show it as "Discounts, payer not given" and the order page as "Payer not given".
+SPONSOR_UNKNOWN = "UNKNOWN"
+
+
 @dataclass
 class Discount:
-    """A discount and who pays for it: PLATFORM, VENDOR (the restaurant) or THIRD_PARTY."""
+    """A discount and who pays for it: PLATFORM, VENDOR (the restaurant), THIRD_PARTY or SPONSOR_UNKNOWN."""
 
     name: str
     amount: Decimal
@@ -75,6 +81,10 @@ class Modifier:
     platform_id: str | None = None
     local_id: str | None = None
     children: list["Modifier"] = field(default_factory=list)
+    name_ar: str | None = None
+    # False when the platform sent no name and `name` is only a label made from the option's code
+    # (Careem): the receiver then names it from the company's catalog (modifier options).
+    named: bool = True
 
 
 @dataclass

@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import DeliveryPlatform, OrderStatus
 from ..phones import normalize_phone
-from .base import (Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError, PlatformAdapter,
-                   SignatureError, StatusUpdate, UnifiedOrder, WebhookEvent)
+from .base import (SPONSOR_UNKNOWN, Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError,
+                   PlatformAdapter, SignatureError, StatusUpdate, UnifiedOrder, WebhookEvent)
 from .parsing import (ZERO, arr, boolean, check_choice, chunks, currency_quantum, header, identifier, money, obj,
                       positive_minutes, quantity, round_money, text, timestamp, word)
 
@@ -172,13 +172,14 @@ class CareemAdapter(PlatformAdapter):
         def amount(key):
             return money(price.get(key), f"details.price.{key}", q, default=ZERO)
 
-        discounts = [Discount(name=label, amount=amount(key), sponsor=sponsor) for key, label, sponsor in (
-            ("merchant_discount_amount", "Merchant discount", "VENDOR"),
-            ("merchant_promo_amount", "Merchant promo", "VENDOR"),
-            ("careem_discount_amount", "Careem discount", "PLATFORM"),
-            ("careem_promo_amount", "Careem promo", "PLATFORM"),
-            ("free_delivery_discount_value", "Free delivery", "PLATFORM"),
-        ) if amount(key)]
+        discount_keys = (("merchant_discount_amount", "Merchant discount", "VENDOR"),
+                         ("merchant_promo_amount", "Merchant promo", "VENDOR"),
+                         ("careem_discount_amount", "Careem discount", "PLATFORM"),
+                         ("careem_promo_amount", "Careem promo", "PLATFORM"))
+        discounts = [Discount(name=label, amount=amount(key), sponsor=sponsor)
+                     for key, label, sponsor in discount_keys if amount(key)]
+        # free_delivery_discount_value is not a discount of the order: Careem's API docs say it does not
+        # affect the total price (total_taxable_price), so booking it would break every such order's sum.
         promo_code = text(price.get("promo_code"), "details.price.promo_code")
         if promo_code:
             for discount in discounts:
@@ -230,6 +231,11 @@ class CareemAdapter(PlatformAdapter):
 
         items = [self._item(raw, f"details.items[{index}]", q)
                  for index, raw in enumerate(arr(details.get("items"), "details.items"))]
+        if not any(key in price for key, _label, _sponsor in discount_keys):
+            # A price without any of the order-level discount fields (the older shape): the order's
+            # discounts are its items' and options', as the lines carry them.
+            discounts = [Discount(name=d.name, amount=d.amount, sponsor=d.sponsor)
+                         for item in items for d in item.discounts]
         return UnifiedOrder(
             platform_order_id=order_id,
             order_number=order_id,
@@ -244,8 +250,7 @@ class CareemAdapter(PlatformAdapter):
             tip_amount=round_money(ZERO, q),
             total_amount=total,
             collect_from_customer=money(details.get("cash_in"), "details.cash_in", q, default=ZERO),
-            payment_method=text(details.get("merchant_pay_type"), "details.merchant_pay_type")
-            or text(customer.get("payment_type"), "details.customer.payment_type"),
+            payment_method=self._payment_method(details, customer, delivery_type),
             customer_name=name,
             customer_phone=phone,
             delivery_address=address,
@@ -256,6 +261,17 @@ class CareemAdapter(PlatformAdapter):
             scheduled_at=scheduled_at,
             items=items,
         )
+
+    @staticmethod
+    def _payment_method(details, customer, delivery_type):
+        """How the customer paid: for orders the restaurant delivers, Careem's FAQ names
+        customer.payment_type (cash/card/wallet/apple_pay); merchant_pay_type (cash/prepaid) otherwise
+        or when that is blank."""
+        merchant_pay_type = text(details.get("merchant_pay_type"), "details.merchant_pay_type")
+        payment_type = text(customer.get("payment_type"), "details.customer.payment_type")
+        if delivery_type == "merchant":
+            return payment_type or merchant_pay_type
+        return merchant_pay_type or payment_type
 
     def _item(self, raw, where, q):
         """One item; Careem sends our catalog id and no name (names come from the menu mappings)."""
@@ -281,9 +297,14 @@ class CareemAdapter(PlatformAdapter):
                 option_where = f"{group_where}.options[{option_index}]"
                 option = obj(option, option_where)
                 option_id = identifier(option.get("id"), f"{option_where}.id")
-                discounts.extend(self._item_discounts(option, option_where, q, label=f"Option {option_id[:8]}"))
+                discounts.extend(self._item_discounts(option, option_where, q, label="Option discount"))
+                # Careem's order examples name an option only by our catalog id; a name, when sent, wins.
+                labels = obj(option.get("name_localized"), f"{option_where}.name_localized", required=False)
+                name = text(option.get("name"), f"{option_where}.name") or text(labels.get("en"),
+                                                                                 f"{option_where}.name_localized.en")
+                name_ar = text(labels.get("ar"), f"{option_where}.name_localized.ar")
                 modifiers.append(Modifier(
-                    name=f"Option {option_id[:8]}",
+                    name=name or name_ar or f"Option {option_id}", name_ar=name_ar, named=bool(name or name_ar),
                     quantity=quantity(option.get("quantity"), f"{option_where}.quantity", default=1),
                     price=money(option.get("total_price"), f"{option_where}.total_price", q, default=ZERO),
                     platform_id=option_id, local_id=option_id,
@@ -292,13 +313,21 @@ class CareemAdapter(PlatformAdapter):
 
     @staticmethod
     def _item_discounts(entry, where, q, label):
-        """An item's or option's discount split into Careem's share and the restaurant's."""
-        result = []
+        """An item's or option's discount split into Careem's share and the restaurant's.
+
+        Older payloads (still in Careem's "calculating totals" guide) send only `discount`, without the
+        careem/merchant split; what the split does not cover is kept with its payer unknown.
+        """
+        result, split = [], ZERO
         for key, sponsor, name in (("careem_discount_amount", "PLATFORM", f"{label} (Careem)"),
                                    ("merchant_discount_amount", "VENDOR", f"{label} (restaurant)")):
             amount = money(entry.get(key), f"{where}.{key}", q, default=ZERO)
+            split += amount
             if amount:
                 result.append(Discount(name=name, amount=amount, sponsor=sponsor))
+        total = money(entry.get("discount"), f"{where}.discount", q, default=ZERO)
+        if total > split:
+            result.append(Discount(name=label, amount=total - split, sponsor=SPONSOR_UNKNOWN))
         return result
 
     # ----------------------------------------------------------------- outbound

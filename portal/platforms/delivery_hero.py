@@ -20,8 +20,8 @@ import jwt
 from flask_babel import lazy_gettext as _l
 
 from ..models import DeliveryPlatform, OrderStatus
-from .base import (Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError, PlatformAdapter,
-                   SignatureError, StatusUpdate, UnifiedOrder, WebhookEvent)
+from .base import (SPONSOR_UNKNOWN, Capabilities, Discount, Modifier, OrderItem, OutboundRequest, PayloadError,
+                   PlatformAdapter, SignatureError, StatusUpdate, UnifiedOrder, WebhookEvent)
 from ..phones import normalize_phone
 from .parsing import (ZERO, arr, boolean, check_choice, chunks, currency_quantum, header, identifier, iso_utc,
                       minutes_after, money, obj, positive_minutes, quantity, round_money, text, timestamp, utc, word)
@@ -198,7 +198,11 @@ class DeliveryHeroAdapter(PlatformAdapter):
             items.append(item)
             item_discounts.extend(item.discounts)
             toppings_total += topping_sum
-        discounts = self._discounts(payload.get("discounts"), "discounts", q) + item_discounts
+        # DH's plugin documentation: the amounts of product and topping discounts are included in the
+        # top-level `discounts`. When the order has them, they are its discounts (the lines keep theirs
+        # for display); only without them are the lines' discounts the order's.
+        order_discounts = arr(payload.get("discounts"), "discounts")
+        discounts = self._discounts(order_discounts, "discounts", q) if order_discounts else list(item_discounts)
 
         fees = arr(price.get("deliveryFees"), "price.deliveryFees")
         if fees:
@@ -308,28 +312,32 @@ class DeliveryHeroAdapter(PlatformAdapter):
         return modifier, total
 
     def _discounts(self, raw, where, q):
-        """Discounts split by sponsor; one without a sponsorship breakdown is booked to the vendor."""
+        """Discounts split by sponsor; what the sponsorships leave unsplit is SPONSOR_UNKNOWN's.
+
+        A discount without sponsorships, or whose sponsorships add up to less than its amount, does
+        not say who pays the rest: that part is booked as payer unknown, never to the restaurant and
+        never dropped. Without an amount, the sponsorships' sum is the discount.
+        """
         result = []
         for index, entry in enumerate(arr(raw, where)):
             here = f"{where}[{index}]"
             discount = obj(entry, here)
             name = text(discount.get("name"), f"{here}.name") or "Discount"
-            sponsorships = arr(discount.get("sponsorships"), f"{here}.sponsorships")
-            if not sponsorships:
-                amount = money(discount.get("amount"), f"{here}.amount", q, default=ZERO)
-                if amount:
-                    result.append(Discount(name=name, amount=amount, sponsor="VENDOR"))
-                continue
-            for position, raw_share in enumerate(sponsorships):
+            amount = money(discount.get("amount"), f"{here}.amount", q)
+            split = ZERO
+            for position, raw_share in enumerate(arr(discount.get("sponsorships"), f"{here}.sponsorships")):
                 share_where = f"{here}.sponsorships[{position}]"
                 share = obj(raw_share, share_where)
                 sponsor = (word(share.get("sponsor"), f"{share_where}.sponsor") or "").upper()
                 if sponsor not in SPONSORS:
                     raise PayloadError(f"{share_where}.sponsor: expected one of {', '.join(SPONSORS)}, "
                                        f"got {share.get('sponsor')!r}")
-                amount = money(share.get("amount"), f"{share_where}.amount", q, required=True)
-                if amount:
-                    result.append(Discount(name=name, amount=amount, sponsor=sponsor))
+                share_amount = money(share.get("amount"), f"{share_where}.amount", q, required=True)
+                split += share_amount
+                if share_amount:
+                    result.append(Discount(name=name, amount=share_amount, sponsor=sponsor))
+            if amount is not None and amount > split:
+                result.append(Discount(name=name, amount=amount - split, sponsor=SPONSOR_UNKNOWN))
         return result
 
     def _address(self, address):

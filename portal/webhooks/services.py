@@ -236,10 +236,27 @@ def _money(value, places):
     return Decimal(value or 0).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
 
 
+def order_money(unified, currency):
+    """The money columns delivery_orders stores for a unified order, at the currency's precision."""
+    places = get_currency_precision(currency)
+    return {
+        "subtotal": _money(unified.subtotal, places), "discount_amount": _money(unified.discount_amount, places),
+        "platform_discount": _money(unified.discount_by_sponsor("PLATFORM"), places),
+        "vendor_discount": _money(unified.discount_by_sponsor("VENDOR"), places),
+        "third_party_discount": _money(unified.discount_by_sponsor("THIRD_PARTY"), places),
+        "delivery_fee": _money(unified.delivery_fee, places), "service_fee": _money(unified.service_fee, places),
+        "tax_amount": _money(unified.tax_amount, places), "tip_amount": _money(unified.tip_amount, places),
+        "total_amount": _money(unified.total_amount, places),
+        "collect_from_customer": (None if unified.collect_from_customer is None
+                                  else _money(unified.collect_from_customer, places)),
+    }
+
+
 def order_row(unified, integration, company, payload=None):
     """The delivery_orders values of a unified order for this integration."""
     places = get_currency_precision(company.currency)
-    total = _money(unified.total_amount, places)
+    money = order_money(unified, company.currency)
+    total = money["total_amount"]
     rate = integration.commission_rate or Decimal(0)
     return {
         "company_id": integration.company_id, "integration_config_id": integration.id,
@@ -247,15 +264,7 @@ def order_row(unified, integration, company, payload=None):
         "order_number": (unified.order_number or unified.platform_order_id)[:100],
         "short_code": unified.short_code, "platform_token": unified.platform_token,
         "status": OrderStatus.PENDING, "order_type": unified.order_type, "is_test": unified.is_test,
-        "currency": company.currency,
-        "subtotal": _money(unified.subtotal, places), "discount_amount": _money(unified.discount_amount, places),
-        "platform_discount": _money(unified.discount_by_sponsor("PLATFORM"), places),
-        "vendor_discount": _money(unified.discount_by_sponsor("VENDOR"), places),
-        "third_party_discount": _money(unified.discount_by_sponsor("THIRD_PARTY"), places),
-        "delivery_fee": _money(unified.delivery_fee, places), "service_fee": _money(unified.service_fee, places),
-        "tax_amount": _money(unified.tax_amount, places), "tip_amount": _money(unified.tip_amount, places),
-        "total_amount": total, "collect_from_customer": (None if unified.collect_from_customer is None
-                                                         else _money(unified.collect_from_customer, places)),
+        "currency": company.currency, **money,
         "commission_rate": rate, "commission_amount": _money(total * rate / 100, places),
         "payment_method": unified.payment_method, "customer_name": (unified.customer_name or None),
         "customer_phone": unified.customer_phone, "customer_email": unified.customer_email,
@@ -268,8 +277,10 @@ def order_row(unified, integration, company, payload=None):
 
 
 def _named_items(items, integration):
-    """Items as stored, with the catalog's English and Arabic names (one query per order)."""
-    rows = [_item_json(item) for item in items]
+    """Items as stored, with the catalog's English and Arabic names (one query per order, and a few
+    more when the items have modifiers)."""
+    rows = [item_json(item) for item in items]
+    _name_modifiers(items, rows, integration)
     local_ids = {row["local_product_id"] for row in rows if row["local_product_id"]}
     if not local_ids:
         return rows
@@ -286,11 +297,41 @@ def _named_items(items, integration):
     return rows
 
 
-def _item_json(item):
+def _name_modifiers(items, rows, integration):
+    """Modifiers (stored `rows`) named from the company's catalog options, matched by the id the
+    option was pushed under: the English name when the platform sent none (Careem sends only the
+    option's id), the Arabic one whenever the platform sent none, so each page shows its language."""
+    pairs = []
+
+    def walk(modifiers, stored):
+        for modifier, row in zip(modifiers, stored, strict=True):
+            pairs.append((modifier, row))
+            walk(modifier.children, row["children"])
+
+    for item, row in zip(items, rows, strict=True):
+        walk(item.modifiers, row["modifiers"])
+    ids = {modifier.local_id or modifier.platform_id for modifier, _row in pairs} - {None}
+    if not ids:
+        return
+    from ..menu.sync import option_names
+    names = option_names(integration, ids)
+    for modifier, row in pairs:
+        name, name_ar = names.get(modifier.local_id or modifier.platform_id, (None, None))
+        if name and not modifier.named:
+            row["name"] = name
+        if name_ar and not row.get("name_ar"):
+            row["name_ar"] = name_ar
+
+
+def item_json(item):
+    """One item of a unified order as delivery_orders.order_items stores it (before catalog names)."""
     def modifier_json(modifier):
-        return {"name": modifier.name, "quantity": modifier.quantity, "price": str(modifier.price),
-                "platform_id": modifier.platform_id, "local_id": modifier.local_id,
-                "children": [modifier_json(child) for child in modifier.children]}
+        row = {"name": modifier.name, "quantity": modifier.quantity, "price": str(modifier.price),
+               "platform_id": modifier.platform_id, "local_id": modifier.local_id,
+               "children": [modifier_json(child) for child in modifier.children]}
+        if modifier.name_ar:
+            row["name_ar"] = modifier.name_ar
+        return row
     return {"name": item.name, "quantity": item.quantity, "unit_price": str(item.unit_price),
             "line_total": str(item.line_total), "platform_product_id": item.platform_product_id,
             "local_product_id": item.local_product_id, "notes": item.notes,

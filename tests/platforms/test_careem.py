@@ -7,7 +7,7 @@ import pytest
 
 from portal.models import OrderStatus
 from portal.platforms import adapter_for
-from portal.platforms.base import ParseContext, PayloadError
+from portal.platforms.base import SPONSOR_UNKNOWN, ParseContext, PayloadError
 from portal.platforms.careem import CANCEL_REASONS, IGNORED_STATUSES, STATUS_UPDATES
 
 from .conftest import load
@@ -90,10 +90,65 @@ def test_platform_funded_discounts_and_promo_code(careem):
     payload["details"]["price"].update(careem_promo_amount=4, free_delivery_discount_value=7.5,
                                        careem_discount_amount=0, merchant_promo_amount="1.25", promo_code="EID25")
     order = careem.parse_webhook(payload, context()).order
-    assert str(order.discount_by_sponsor("PLATFORM")) == "11.50"
+    # free_delivery_discount_value does not affect Careem's total: it is not one of the order's discounts.
+    assert str(order.discount_by_sponsor("PLATFORM")) == "4.00"
     assert str(order.discount_by_sponsor("VENDOR")) == "29.75"
     assert [d.name for d in order.discounts] == ["Merchant discount", "Merchant promo (EID25)",
-                                                 "Careem promo (EID25)", "Free delivery"]
+                                                 "Careem promo (EID25)"]
+
+
+def test_free_delivery_leaves_the_order_adding_up(careem):
+    """Careem: free_delivery_discount_value does not change total_taxable_price."""
+    payload = load("careem-order-created-example.json")
+    payload["details"]["price"]["free_delivery_discount_value"] = 7.5
+    order = careem.parse_webhook(payload, context()).order
+    assert str(order.discount_amount) == "28.50"
+    assert order.subtotal - order.discount_amount + order.delivery_fee + order.service_fee == order.total_amount
+
+
+def test_an_item_discount_without_the_split_keeps_its_amount_with_payer_unknown(careem):
+    """The older item shape (Careem's "calculating totals" guide): `discount` only."""
+    payload = load("careem-order-created-example.json")
+    first, second = payload["details"]["items"]
+    for key in ("careem_discount_amount", "merchant_discount_amount"):
+        first.pop(key)
+        first["groups"][0]["options"][0].pop(key)
+    second["merchant_discount_amount"] = 1.3       # split covers only part of the 3.30
+    order = careem.parse_webhook(payload, context()).order
+    assert [(d.name, str(d.amount), d.sponsor) for d in order.items[0].discounts] == [
+        ("Item discount", "2.30", SPONSOR_UNKNOWN), ("Option discount", "1.00", SPONSOR_UNKNOWN)]
+    assert [(str(d.amount), d.sponsor) for d in order.items[1].discounts] == [
+        ("1.30", "VENDOR"), ("2.00", SPONSOR_UNKNOWN)]
+    assert str(order.discount_amount) == "28.50"   # the order's own discounts still come from its price
+
+
+def test_a_price_without_discount_fields_takes_the_items_discounts(careem):
+    payload = load("careem-order-created-example.json")
+    price = payload["details"]["price"]
+    for key in ("merchant_discount_amount", "merchant_promo_amount", "careem_discount_amount", "careem_promo_amount"):
+        price.pop(key)
+    for item in payload["details"]["items"]:
+        item.pop("merchant_discount_amount")
+    order = careem.parse_webhook(payload, context()).order
+    assert str(order.discount_amount) == "6.60"     # 2.30 + 1.00 (the option's, split) + 3.30
+    assert str(order.discount_by_sponsor("VENDOR")) == "1.00"
+    assert str(order.discount_by_sponsor(SPONSOR_UNKNOWN)) == "5.60"
+
+
+def test_an_option_is_named_by_the_payload_when_it_has_a_name(careem):
+    payload = load("careem-order-created-example.json")
+    option = payload["details"]["items"][0]["groups"][0]["options"][0]
+    option["name_localized"] = {"en": "Extra cheese", "ar": "جبنة إضافية"}
+    [modifier] = careem.parse_webhook(payload, context()).order.items[0].modifiers
+    assert (modifier.name, modifier.name_ar, modifier.named) == ("Extra cheese", "جبنة إضافية", True)
+
+
+def test_an_option_without_a_name_keeps_its_whole_code_for_the_catalog_to_name(careem):
+    payload = load("careem-order-created-example.json")
+    payload["details"]["items"][0]["groups"][0]["options"][0]["id"] = "MOD-EXTRA-MEAT"
+    [modifier] = careem.parse_webhook(payload, context()).order.items[0].modifiers
+    # Not "Option MOD-EXTR": cut to 8 characters, MOD-EXTRA-MEAT and MOD-EXTRA-CHEESE read the same.
+    assert (modifier.name, modifier.named, modifier.local_id) == ("Option MOD-EXTRA-MEAT", False, "MOD-EXTRA-MEAT")
 
 
 def test_tax_is_derived_when_careem_sends_a_rate(careem):
@@ -132,6 +187,16 @@ def test_merchant_delivery_with_blank_customer(careem):
     payload["details"]["delivery_type"] = "merchant"
     order = careem.parse_webhook(payload, context()).order
     assert (order.customer_name, order.customer_phone, order.delivery_address) == (None, None, None)
+    assert order.payment_method == "prepaid"        # customer.payment_type is blank
+
+
+@pytest.mark.parametrize("delivery_type, expected", [("merchant", "apple_pay"), ("careem", "prepaid")])
+def test_payment_method_of_restaurant_delivered_orders_is_the_customers(careem, delivery_type, expected):
+    """Careem's FAQ: for orders the restaurant delivers, customer.payment_type says how the customer pays."""
+    payload = load("careem-order-created-example.json")
+    payload["details"]["delivery_type"] = delivery_type
+    payload["details"]["customer"]["payment_type"] = "apple_pay"
+    assert careem.parse_webhook(payload, context()).order.payment_method == expected
 
 
 # ------------------------------------------------------------------------- ORDER_STATUS_UPDATED

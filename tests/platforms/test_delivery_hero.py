@@ -8,7 +8,7 @@ import pytest
 
 from portal.models import OrderStatus
 from portal.platforms import adapter_for
-from portal.platforms.base import ParseContext, PayloadError
+from portal.platforms.base import SPONSOR_UNKNOWN, ParseContext, PayloadError
 from portal.platforms.delivery_hero import IGNORED_POS_STATUSES, POS_STATUSES, REJECT_REASONS
 
 from .conftest import NOW, load
@@ -151,9 +151,65 @@ def test_nested_toppings_order_discounts_and_a_variation(talabat):
     assert (cheddar.name, cheddar.quantity, str(cheddar.price), cheddar.local_id) == ("Cheddar", 2, "0.75", "CHED")
     assert cheddar.children[0].name == "Smoked"
     assert str(order.subtotal) == "14.50"             # 12.00 + 1.50 + 0.75 + 0.25
-    assert str(order.discount_amount) == "5.40"       # 3.00 from the items + 2.00 + 0.40
-    assert str(order.discount_by_sponsor("PLATFORM")) == "3.00"
-    assert str(order.discount_by_sponsor("VENDOR")) == "1.40"   # a discount without sponsorships is the vendor's
+    # The top-level discounts are the order's: they include the items' 3.00, which is not added again.
+    assert str(order.discount_amount) == "2.40"       # 2.00 + 0.40
+    assert str(order.discount_by_sponsor("PLATFORM")) == "2.00"
+    assert order.discount_by_sponsor("VENDOR") == 0
+    assert str(order.discount_by_sponsor(SPONSOR_UNKNOWN)) == "0.40"   # no sponsorships: payer not given
+    assert sum(d.amount for d in item.discounts) == Decimal("3.00")   # the line still shows its own
+
+
+def test_item_discounts_included_in_the_top_level_are_not_counted_twice(talabat):
+    """DH: product and topping discounts are included in the top-level `discounts`."""
+    payload = load("talabat-order-example.json")
+    payload["discounts"] = [{"name": "First order", "amount": "3.00", "sponsorships": [
+        {"sponsor": "PLATFORM", "amount": "1.00"}, {"sponsor": "VENDOR", "amount": "1.00"},
+        {"sponsor": "THIRD_PARTY", "amount": "1.00"}]}]
+    order = parse_order(talabat, payload)
+    assert str(order.discount_amount) == "3.00"
+    assert [(d.name, str(d.amount), d.sponsor) for d in order.discounts] == [
+        ("First order", "1.00", "PLATFORM"), ("First order", "1.00", "VENDOR"), ("First order", "1.00", "THIRD_PARTY")]
+    assert [str(d.amount) for d in order.items[0].discounts] == ["0.50"] * 6   # product and topping, for display
+
+
+@pytest.mark.parametrize("top_level", [None, []])
+def test_without_top_level_discounts_the_item_discounts_are_summed(talabat, top_level):
+    payload = load("talabat-order-example.json")
+    payload["discounts"] = top_level
+    order = parse_order(talabat, payload)
+    assert str(order.discount_amount) == "3.00"       # 1.50 on the product + 1.50 on the topping
+    assert {d.sponsor: str(order.discount_by_sponsor(d.sponsor)) for d in order.discounts} == {
+        "PLATFORM": "1.00", "VENDOR": "1.00", "THIRD_PARTY": "1.00"}
+
+
+@pytest.mark.parametrize("sponsorships, split", [
+    (None, {SPONSOR_UNKNOWN: "5.00"}),
+    ([], {SPONSOR_UNKNOWN: "5.00"}),
+    ([{"sponsor": "PLATFORM", "amount": "2.00"}], {"PLATFORM": "2.00", SPONSOR_UNKNOWN: "3.00"}),
+    ([{"sponsor": "PLATFORM", "amount": "2.00"}, {"sponsor": "VENDOR", "amount": "3.00"}],
+     {"PLATFORM": "2.00", "VENDOR": "3.00"}),
+])
+def test_what_the_sponsorships_leave_unsplit_has_no_known_payer(talabat, sponsorships, split):
+    """Not the restaurant's and not dropped: the analytics' "Discounts, payer not given"."""
+    payload = load("talabat-order-example.json")
+    discount = {"name": "Weekend", "amount": "5.00"}
+    if sponsorships is not None:
+        discount["sponsorships"] = sponsorships
+    payload["discounts"] = [discount]
+    order = parse_order(talabat, payload)
+    assert str(order.discount_amount) == "5.00"
+    assert {d.sponsor: str(d.amount) for d in order.discounts} == split
+
+
+def test_unsplit_item_discounts_count_when_the_order_has_no_top_level(talabat):
+    payload = load("talabat-order-example.json")
+    product = payload["products"][0]
+    product["discounts"] = [{"name": "Item deal", "amount": "1.50"}]
+    product["selectedToppings"][0]["discounts"][0]["sponsorships"] = [{"sponsor": "VENDOR", "amount": "1.00"}]
+    order = parse_order(talabat, payload)
+    assert str(order.discount_amount) == "3.00"
+    assert str(order.discount_by_sponsor("VENDOR")) == "1.00"
+    assert str(order.discount_by_sponsor(SPONSOR_UNKNOWN)) == "2.00"   # 1.50 + the topping's unsplit 0.50
 
 
 @pytest.mark.parametrize("raw", ["+966 50 123 4567", "0501234567", "966501234567", "+966501234567",

@@ -43,6 +43,19 @@ def test_talabat_order_is_stored_and_answered(webhooks, make_integration, alpha,
     assert log[3] == "n0s1-w0k1" and log[4] is not None and log[5] >= 0 and log[6]
 
 
+def test_a_discount_without_a_payer_is_stored_as_payer_not_given(webhooks, make_integration, alpha,
+                                                                  owner_conninfo):
+    integration_id = make_integration(alpha, "TALABAT")
+    payload = load_payload("talabat-order-example.json")
+    payload["discounts"] = [{"name": "Weekend", "amount": "5.00",
+                             "sponsorships": [{"sponsor": "VENDOR", "amount": "2.00"}]}]
+    assert webhooks.send("TALABAT", integration_id, payload, path="order/vendor-1").status_code == 200
+    rows = _rows(owner_conninfo, "SELECT discount_amount, platform_discount, vendor_discount, third_party_discount "
+                                 "FROM delivery_orders")
+    # 3.00 of the 5.00 has no sponsor: in the total, in none of the payers' columns ("payer not given").
+    assert rows == [(Decimal("5.000"), Decimal("0.000"), Decimal("2.000"), Decimal("0.000"))]
+
+
 def test_careem_created_then_status_updates_never_go_backwards(webhooks, make_integration, alpha, owner_conninfo):
     integration_id = make_integration(alpha, "CAREEM")
     created = load_payload("careem-order-created-example.json")
