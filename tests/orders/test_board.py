@@ -63,6 +63,17 @@ def test_cards_isolate_notes_and_draw_icons_without_an_emoji_font(app, auth, cli
     assert 'class="icon icon-timer"' in card and "\u23f1" not in card
 
 
+def test_a_search_without_matches_says_so_in_the_lanes(app, auth, client, kitchen):
+    company, integration = kitchen
+    add_order(app, company, integration, status="PENDING", order_number="NEW1")
+    auth.login(company.email("USER"))
+
+    new_lane = client.get("/board?q=zzzz").get_data(as_text=True).split('class="lane lane-new"')[1]
+
+    assert "No orders match “zzzz”." in new_lane.split("</section>")[0]
+    assert "No new orders" not in new_lane.split("</section>")[0]
+
+
 def test_an_unchanged_board_answers_204_with_no_body(app, auth, client, kitchen):
     company, integration = kitchen
     add_order(app, company, integration)

@@ -41,7 +41,7 @@ def test_filters_narrow_the_list(auth, client, traffic):
     only_bad = client.get("/webhooks/log?outcome=UNAUTHORIZED").get_data(as_text=True).split("<tbody>")[1]
     assert "Unauthorized" in only_bad and "Processed" not in only_bad
     none = client.get("/webhooks/log?platform=TALABAT").get_data(as_text=True)
-    assert "No webhooks yet" in none
+    assert "No webhooks match these filters" in none and "No webhooks yet" not in none
     assert client.get("/webhooks/log?date_from=2000-01-01&date_to=2000-01-02").status_code == 200
     assert client.get("/webhooks/log?outcome=DROP%20TABLE&date_from=yesterday&page=-3").status_code == 200
 
