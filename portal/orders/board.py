@@ -18,8 +18,8 @@ from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRol
 from ..platforms import adapter_for
 from . import bp
 from .cards import render_cards
-from .services import (ACTIONS, LANES, NEXT_ACTION, ActionRefused, board_rows, board_version, lanes_changed_since,
-                       perform)
+from .services import (ACTIONS, LANES, NEW_CARDS, NEXT_ACTION, ActionRefused, board_rows, board_version,
+                       lanes_changed_since, perform)
 
 
 def _filters():
@@ -46,7 +46,12 @@ def _board_context(lanes=None, version=None, **extra):
                     "card_urls": {"show": url_for("orders.show", order_id="ORDER"),
                                   "act": url_for("orders.act", order_id="ORDER", action="ACTION"),
                                   "board": url_for("orders.board")}}
-    return {"lane_cards": render_cards(rows, card_context), "lane_titles": LANES, "filters": filters,
+    # Every lane's count is the whole lane; the New lane shows only its newest NEW_CARDS cards.
+    lane_totals = {lane: len(lane_rows) for lane, lane_rows in rows.items()}
+    if "new" in rows:
+        rows["new"] = rows["new"][:NEW_CARDS]
+    return {"lane_cards": render_cards(rows, card_context), "lane_totals": lane_totals, "lane_titles": LANES,
+            "filters": filters,
             "version": version, "integrations": _integrations(),
             "adapter_for": adapter_for, "pause_choices": PAUSE_CHOICES, "form": EmptyForm(),
             "platform_reasons": {platform.value: list(adapter_for(platform).reject_reasons)

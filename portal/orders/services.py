@@ -115,6 +115,7 @@ LANES = (
     ("done", _l("Done today"), (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REJECTED)),
 )
 DONE_CARDS = 40  # the newest finished orders; the Orders page has the rest
+NEW_CARDS = 12   # the New lane shows the newest this many; "n more" links to the rest
 OPEN = tuple(status for _, _, statuses in LANES[:4] for status in statuses)
 DONE = LANES[4][2]
 LANE_OF = {status: key for key, _, statuses in LANES for status in statuses}
@@ -147,6 +148,8 @@ def board_rows(company_id, day_start, platform=None, search=None, lanes=None):
         for row in db.session.execute(base.where(DeliveryOrder.status.in_(open_statuses))
                                       .order_by(DeliveryOrder.created_at)):
             rows[LANE_OF[row.status]].append(row)
+    if "new" in rows:
+        rows["new"].reverse()  # newest first: what just came in is what staff look for
     if "done" in lanes:
         rows["done"] = db.session.execute(
             base.where(DeliveryOrder.status.in_(DONE), DeliveryOrder.updated_at >= day_start)

@@ -140,6 +140,46 @@
   });
   rejectDialog?.addEventListener("close", () => focusedId && document.getElementById(focusedId)?.focus());
 
+  // --- Compact cards: one switch, remembered on this device --------------------------------------
+  const compactButton = document.getElementById("compact-toggle");
+  const boardLanes = document.getElementById("board-lanes");
+  const showCompact = (on) => {
+    boardLanes?.classList.toggle("board-compact", on);
+    compactButton?.setAttribute("aria-pressed", on ? "true" : "false");
+  };
+  showCompact(localStorage.getItem("board-compact") === "on");
+  compactButton?.addEventListener("click", () => {
+    const on = compactButton.getAttribute("aria-pressed") !== "true";
+    localStorage.setItem("board-compact", on ? "on" : "off");
+    showCompact(on);
+  });
+
+  // --- Phone: lanes as tabs (CSS shows the tab bar only on narrow screens) ------------------------
+  const tabs = document.querySelector(".lane-tabs");
+  const lanesGrid = document.querySelector(".lanes");
+  if (tabs && lanesGrid) {
+    tabs.hidden = false;
+    document.body.classList.add("has-lane-tabs");
+    const choose = (key) => {
+      lanesGrid.dataset.tab = key;
+      tabs.querySelectorAll("[data-lane-tab]").forEach((tab) =>
+        tab.setAttribute("aria-selected", tab.dataset.laneTab === key ? "true" : "false"));
+      sessionStorage.setItem("board-tab", key);
+    };
+    choose(sessionStorage.getItem("board-tab") || "new");
+    tabs.addEventListener("click", (event) => {
+      const tab = event.target.closest("[data-lane-tab]");
+      if (tab) choose(tab.dataset.laneTab);
+    });
+    // Polls replace lanes out of band: keep each tab's count in step with its lane.
+    const syncCounts = () => document.querySelectorAll(".lanes > [data-lane]").forEach((lane) => {
+      const count = tabs.querySelector(`[data-tab-count="${lane.dataset.lane}"]`);
+      if (count) count.textContent = lane.dataset.count;
+    });
+    document.body.addEventListener("htmx:afterSettle", syncCounts);
+    document.body.addEventListener("htmx:oobAfterSwap", syncCounts);
+  }
+
   // --- Keyboard: a accept, r reject, n next step, Enter opens, arrows move between cards ----------
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
