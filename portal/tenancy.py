@@ -138,10 +138,10 @@ def store_unclaimed_webhook(values):
     """Keep a webhook that no enabled integration claims; without a company, only operators see it."""
     with _as_role(DatabaseRole.WEBHOOK) as session:
         session.execute(
-            text("INSERT INTO webhook_logs (platform, event_type, payload, headers, ip_address, request_path,"
-                 " outcome, status_code, error_message, is_processed, processed_at, company_id)"
+            text("INSERT INTO webhook_logs (platform, event_type, payload, raw_body, headers, ip_address,"
+                 " request_path, outcome, status_code, error_message, is_processed, processed_at, company_id)"
                  " VALUES (CAST(:platform AS delivery_platform), :event_type, CAST(:payload AS jsonb),"
-                 " CAST(:headers AS jsonb), CAST(:ip_address AS inet), :request_path, 'UNKNOWN_INTEGRATION', 404,"
+                 " CAST(:raw_body AS bytea), CAST(:headers AS jsonb), CAST(:ip_address AS inet), :request_path, 'UNKNOWN_INTEGRATION', 404,"
                  " :error_message, true, now(), NULL)"),
             values,
         )

@@ -11,6 +11,7 @@ from babel.numbers import get_currency_precision
 from .base import PayloadError
 
 ZERO = Decimal("0")
+MAX_QUANTITY = 10_000  # of one line or modifier: no kitchen sells more, and day sums stay integers
 
 
 def currency_quantum(currency):
@@ -142,7 +143,10 @@ def money(value, where, quantum, default=None, required=False, allow_negative=Fa
         raise PayloadError(f"{where}: {value!r} is not an amount")
     if amount < 0 and not allow_negative:
         raise PayloadError(f"{where}: {value!r} must not be negative")
-    return round_money(amount, quantum)
+    try:
+        return round_money(amount, quantum)
+    except InvalidOperation:  # more digits than the decimal context holds
+        raise PayloadError(f"{where}: {_short(value)} is too large an amount") from None
 
 
 def quantity(value, where, default=None):
@@ -157,13 +161,15 @@ def quantity(value, where, default=None):
         stripped = value.strip()
         try:
             value = int(stripped) if stripped.lstrip("+-").isdigit() else Decimal(stripped)
-        except InvalidOperation:
+        except (InvalidOperation, ValueError):  # ValueError: more digits than Python reads
             raise PayloadError(f"{where}: {value!r} is not a quantity") from None
     if isinstance(value, float):
         value = Decimal(str(value))
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise PayloadError(f"{where}: {value!r} is not a quantity")
+        if value.copy_abs() > MAX_QUANTITY:  # before to_integral_value, which would overflow on 1e999999999
+            raise PayloadError(f"{where}: more than {MAX_QUANTITY}")
         if value != value.to_integral_value():
             raise PayloadError(f"{where}: {value} is not a whole quantity")
         value = int(value)
@@ -171,6 +177,8 @@ def quantity(value, where, default=None):
         raise PayloadError(f"{where}: expected a quantity, got {_kind(value)}")
     if value < 0:
         raise PayloadError(f"{where}: {value} must not be negative")
+    if value > MAX_QUANTITY:
+        raise PayloadError(f"{where}: more than {MAX_QUANTITY}")
     return value
 
 
@@ -213,6 +221,12 @@ def positive_minutes(minutes, what="minutes"):
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
         raise ValueError(f"{what} must be a positive whole number, got {minutes!r}")
     return minutes
+
+
+def _short(value):
+    """`value` for an error message, cut when long (a 4000-digit number says nothing more than its start)."""
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def _kind(value):

@@ -28,8 +28,9 @@ from ..models import (Company, DeliveryOrder, IntegrationConfig, OrderStatus, Or
                       WebhookLog)
 from ..orders.lifecycle import TransitionRefused, apply_status, can_move
 from ..platforms import adapter_for
-from ..platforms.base import ParseContext, PayloadError, SignatureError, WebhookError
+from ..platforms.base import ParseContext, SignatureError, WebhookError
 from ..tenancy import resolve_integration, store_unclaimed_webhook, use_company
+from .bodies import clean_text, read_body
 
 SECRET_HEADERS = {"authorization", "x-careem-api-key", "x-signature", "x-api-key", "cookie", "proxy-authorization",
                   "x-server-authorization-hmac-sha256"}
@@ -47,21 +48,9 @@ def redact_headers(headers):
     """Headers as stored: every credential-bearing header replaced by its length."""
     kept = {}
     for name, value in headers.items():
-        kept[name] = f"[redacted {len(value)} chars]" if name.lower() in SECRET_HEADERS else value[:500]
+        kept[clean_text(name)] = (f"[redacted {len(value)} chars]" if name.lower() in SECRET_HEADERS
+                                  else clean_text(value)[:500])
     return kept
-
-
-def _payload_for_storage(raw_body):
-    """The body as JSONB: the JSON itself, or the raw text under _raw when it is not JSON."""
-    text_body = raw_body.decode("utf-8", errors="replace")
-    try:
-        payload = json.loads(text_body)
-    except ValueError:
-        return {"_raw": text_body.replace("\x00", "")[:100_000], "_invalid_json": True}, None
-    # PostgreSQL's jsonb cannot hold \u0000; keep such a body as text.
-    if "\\u0000" in text_body:
-        return {"_raw": text_body.replace("\\u0000", "")[:100_000], "_invalid_json": False}, payload
-    return payload, payload
 
 
 def _ms_since(started):
@@ -79,9 +68,10 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
         integration_uuid = uuid.UUID(integration_id)
     except ValueError:
         integration_uuid = None
-    stored_payload, payload = _payload_for_storage(raw_body)
-    log_values = {"platform": adapter.platform.value, "event_type": "unknown", "payload": stored_payload,
-                  "headers": redact_headers(headers), "ip_address": remote_addr, "request_path": subpath[:500] or None}
+    body = read_body(raw_body)
+    log_values = {"platform": adapter.platform.value, "event_type": "unknown", "payload": body.payload,
+                  "raw_body": body.raw, "headers": redact_headers(headers), "ip_address": remote_addr,
+                  "request_path": clean_text(subpath)[:500] or None}
 
     resolved = resolve_integration(integration_uuid) if integration_uuid else None
     if resolved is None or resolved.platform != adapter.platform.value or not resolved.is_enabled:
@@ -92,7 +82,8 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
                                      "integration_config_id": resolved.id, "company_id": resolved.company_id})
         else:
             store_unclaimed_webhook(log_values | {
-                "payload": json.dumps(stored_payload), "headers": json.dumps(log_values["headers"]),
+                "payload": None if body.payload is None else json.dumps(body.payload),
+                "headers": json.dumps(log_values["headers"]),
                 "error_message": "no such integration"})
         db.session.commit()
         return WebhookResponse(404, NOT_FOUND)
@@ -110,16 +101,16 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
         adapter.verify(headers, raw_body, secret)
     except (SignatureError, SecretError) as error:
         return _finish(log, started, "UNAUTHORIZED", 401, {"error": "unauthorized"}, str(error))
-    if payload is None:
-        return _finish(log, started, "INVALID", 400, {"error": "body is not JSON"}, "body is not valid JSON")
-    return process_log(log, integration, adapter, payload, started=started)
+    if body.problem:
+        return _finish(log, started, "INVALID", 400, {"error": body.problem}, body.problem)
+    return process_log(log, integration, adapter, body.payload, started=started)
 
 
 def _signature_of(headers):
     for name in SIGNATURE_HEADERS:
         value = headers.get(name)
         if value:
-            return value[-500:] if name != "x-careem-api-key" else None
+            return clean_text(value)[-500:] if name != "x-careem-api-key" else None
     return None
 
 
@@ -182,10 +173,12 @@ def process_log(log, integration, adapter, payload, started=None):
                            path=log.request_path or "")
     try:
         event = adapter.parse_webhook(payload, context)
-    except PayloadError as error:
-        return _finish(log, started, "INVALID", error.status_code, {"error": error.message}, error.message)
     except WebhookError as error:
         return _finish(log, started, "INVALID", error.status_code, {"error": error.message}, error.message)
+    except Exception as error:  # parsing is pure: the same body fails the same way, so retrying is no use
+        current_app.logger.exception("Webhook %s could not be read", log.id)
+        message = f"the portal could not read this body ({type(error).__name__})"
+        return _finish(log, started, "INVALID", 422, {"error": message}, f"{message}: {error}"[:1000])
     try:
         outcome, order_id, message = _apply_event(event, integration, company, adapter, payload)
         db.session.flush()
@@ -390,9 +383,9 @@ def _reprocess(log):
     if integration is None:
         return _finish(log, None, "DEAD", 410, {"error": "integration removed"}, "the integration no longer exists")
     payload = log.payload
-    if isinstance(payload, dict) and "_raw" in payload:
-        try:
-            payload = json.loads(payload["_raw"])
-        except ValueError:
-            return _finish(log, None, "INVALID", 400, {"error": "body is not JSON"}, "body is not valid JSON")
+    if payload is None:  # kept as bytes: read them again (they may be readable since a fix)
+        body = read_body(bytes(log.raw_body or b""))
+        if body.problem:
+            return _finish(log, None, "INVALID", 400, {"error": body.problem}, body.problem)
+        payload = body.payload
     return process_log(log, integration, adapter_for(integration.platform), payload)
