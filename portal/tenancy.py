@@ -147,6 +147,20 @@ def store_unclaimed_webhook(values):
         )
 
 
+def unfinished_webhooks(received_before):
+    """(id, company_id) of the webhooks still RECEIVED that arrived before `received_before`.
+
+    Such a webhook is authentic (it is stored RECEIVED only after its signature passed) but the portal
+    stopped while processing it. Runs as portal_scheduler, which may read only those rows' id, company,
+    outcome and arrival time; each one is then retried under its own company's tenant.
+    """
+    with _as_role(DatabaseRole.SCHEDULER) as session:
+        return session.execute(
+            text("SELECT id, company_id FROM webhook_logs WHERE outcome = 'RECEIVED' AND created_at < :before"
+                 " ORDER BY created_at LIMIT 500"),
+            {"before": received_before}).all()
+
+
 def companies_with_pending_rollup():
     """Ids of the companies that have days waiting for the analytics rollup (the worker's periodic job).
 

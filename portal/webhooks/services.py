@@ -29,7 +29,8 @@ from ..models import (Company, DeliveryOrder, IntegrationConfig, OrderStatus, Or
 from ..orders.lifecycle import TransitionRefused, apply_status, can_move
 from ..platforms import adapter_for
 from ..platforms.base import ParseContext, SignatureError, WebhookError
-from ..tenancy import resolve_integration, store_unclaimed_webhook, use_company
+from ..platforms.parsing import fit_event
+from ..tenancy import resolve_integration, store_unclaimed_webhook, unfinished_webhooks, use_company
 from .bodies import clean_text, read_body
 
 SECRET_HEADERS = {"authorization", "x-careem-api-key", "x-signature", "x-api-key", "cookie", "proxy-authorization",
@@ -89,21 +90,33 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
         return WebhookResponse(404, NOT_FOUND)
 
     use_company(resolved.company_id)
-    log = _store_log(log_values | {"integration_config_id": resolved.id, "company_id": resolved.company_id,
-                                   "signature": _signature_of(headers)})
-    db.session.commit()  # the payload is safe before verification or parsing can fail
-
     integration = db.session.get(IntegrationConfig, resolved.id)
+    refused = _refusal(adapter, integration, headers, raw_body)
+    # Stored as RECEIVED only once authentic: a RECEIVED row the portal stopped on is safe to process later.
+    log = _store_log(log_values | {"integration_config_id": resolved.id, "company_id": resolved.company_id,
+                                   "signature": _signature_of(headers),
+                                   "outcome": "UNAUTHORIZED" if refused else "RECEIVED"})
+    db.session.commit()  # the payload is safe before parsing or processing can fail
+    if refused:
+        return _finish(log, started, "UNAUTHORIZED", 401, {"error": "unauthorized"}, refused)
+    if body.problem:
+        return _finish(log, started, "INVALID", 400, {"error": body.problem}, body.problem)
+    return process_log(log, integration, adapter, body.payload, started=started)
+
+
+def _refusal(adapter, integration, headers, raw_body):
+    """Why the request is not authentic for the integration, or None when it is."""
     try:
         secret = decrypt_secret(integration.company_id, integration.webhook_secret)
         if not secret:
             raise SignatureError("no webhook secret is set for this integration")
         adapter.verify(headers, raw_body, secret)
     except (SignatureError, SecretError) as error:
-        return _finish(log, started, "UNAUTHORIZED", 401, {"error": "unauthorized"}, str(error))
-    if body.problem:
-        return _finish(log, started, "INVALID", 400, {"error": body.problem}, body.problem)
-    return process_log(log, integration, adapter, body.payload, started=started)
+        return str(error)
+    except Exception as error:  # a header the check trips over is no proof of authenticity
+        current_app.logger.exception("Webhook signature check failed")
+        return f"the signature could not be checked ({type(error).__name__})"
+    return None
 
 
 def _signature_of(headers):
@@ -172,7 +185,7 @@ def process_log(log, integration, adapter, payload, started=None):
     context = ParseContext(currency=company.currency, country_code=company.country_code,
                            path=log.request_path or "")
     try:
-        event = adapter.parse_webhook(payload, context)
+        event = fit_event(adapter.parse_webhook(payload, context))
     except WebhookError as error:
         return _finish(log, started, "INVALID", error.status_code, {"error": error.message}, error.message)
     except Exception as error:  # parsing is pure: the same body fails the same way, so retrying is no use
@@ -196,7 +209,7 @@ def _apply_event(event, integration, company, adapter, payload):
         order_id, created = upsert_order(event.order, integration, company, payload)
         if created:
             _maybe_auto_accept(order_id, integration, adapter)
-        return ("PROCESSED" if created else "DUPLICATE"), order_id, None
+        return ("PROCESSED" if created else "DUPLICATE"), order_id, "; ".join(event.order.adjustments) or None
     if event.kind == "status":
         return _apply_status_event(event, integration, company, payload)
     if event.kind == "catalog":   # an import report for a menu sync run, or DH asking for our menu
@@ -236,8 +249,8 @@ def order_row(unified, integration, company, payload=None):
     rate = integration.commission_rate or Decimal(0)
     return {
         "company_id": integration.company_id, "integration_config_id": integration.id,
-        "platform": integration.platform, "platform_order_id": unified.platform_order_id[:100],
-        "order_number": (unified.order_number or unified.platform_order_id)[:100],
+        "platform": integration.platform, "platform_order_id": unified.platform_order_id,
+        "order_number": unified.order_number or unified.platform_order_id,
         "short_code": unified.short_code, "platform_token": unified.platform_token,
         "status": OrderStatus.PENDING, "order_type": unified.order_type, "is_test": unified.is_test,
         "currency": company.currency,
@@ -307,13 +320,19 @@ _UPSERT_ORDER = text(
 ).bindparams(*(bindparam(column.name, type_=column.type) for column in _ORDER_COLUMNS))
 
 
+def _received_reason(unified):
+    if not unified.adjustments:
+        return "received from the platform"
+    return f"received from the platform ({'; '.join(unified.adjustments)})"
+
+
 def upsert_order(unified, integration, company, payload=None):
     """Insert the order unless it exists; returns (order id, created). Safe under concurrency."""
     values = order_row(unified, integration, company, payload)
     order_id = db.session.scalar(_UPSERT_ORDER, values)
     if order_id is not None:
         db.session.add(OrderStatusHistory(order_id=order_id, company_id=integration.company_id, to_status="PENDING",
-                                          source="PLATFORM", reason="received from the platform"))
+                                          source="PLATFORM", reason=_received_reason(unified)))
         return order_id, True
     existing = db.session.scalar(select(DeliveryOrder.id).where(
         DeliveryOrder.company_id == integration.company_id, DeliveryOrder.platform == integration.platform,
@@ -352,6 +371,32 @@ def _schedule_retry(log, event, started, error):
     # Stored and queued for retry: the platform need not send it again.
     return _finish(log, started, "FAILED", 202, {"status": "accepted"}, error, event=event,
                    next_retry_at=next_retry_at)
+
+
+# A webhook is processed within its request; one still RECEIVED this long after is one the portal
+# stopped on (a restart, a crash) and will not finish by itself.
+UNFINISHED_AFTER = timedelta(minutes=5)
+
+
+def recover_unfinished_webhooks(now=None):
+    """Hand the webhooks left RECEIVED to the retry job (each as a failure to retry now); returns how many."""
+    now = now or datetime.now(timezone.utc)
+    found = unfinished_webhooks(now - UNFINISHED_AFTER)
+    db.session.commit()
+    recovered = 0
+    for log_id, company_id in found:
+        use_company(company_id)
+        marked = db.session.scalar(
+            update(WebhookLog).where(WebhookLog.id == log_id, WebhookLog.outcome == "RECEIVED")
+            .values(outcome="FAILED", next_retry_at=now,
+                    error_message="left unfinished: the portal stopped while processing it")
+            .returning(WebhookLog.id))
+        if marked is not None:  # not finished meanwhile
+            defer("retry_webhook", at=now, log_id=log_id, company_id=company_id)
+            recovered += 1
+        db.session.commit()
+    use_company(None)
+    return recovered
 
 
 def retry_webhook(log_id, company_id):
