@@ -1,6 +1,6 @@
 """A signed order is only acknowledged when the database takes it: lengths and ranges are checked
 against the model's columns before the answer, and a webhook the portal stopped on is retried."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -30,7 +30,7 @@ def nashmi(make_integration, alpha):
 
 def test_the_limits_come_from_the_model():
     money = DeliveryOrder.__table__.columns["total_amount"].type
-    assert parsing.MONEY_LIMIT == 10 ** (money.precision - money.scale)
+    assert 10 ** (money.precision - money.scale) == parsing.MONEY_LIMIT
 
 
 def test_an_overlong_customer_name_is_cut_and_said_on_the_order(webhooks, nashmi, owner_conninfo):
@@ -115,7 +115,7 @@ def test_the_periodic_task_recovers_every_company(app, webhooks, make_integratio
 
     for company in two_companies:
         _crash_while_processing(webhooks, make_integration(company, "NASHMI"), monkeypatch, generic_order())
-    later = datetime.now(timezone.utc) + timedelta(minutes=10)
+    later = datetime.now(UTC) + timedelta(minutes=10)
     with app.app_context():
         recover_webhooks_task(later.timestamp())
     assert _rows(owner_conninfo, "SELECT outcome FROM webhook_logs") == [("FAILED",), ("FAILED",)]
