@@ -118,6 +118,9 @@ def register_tasks_and_hooks():
 
 
 def register_request_hooks(app):
+    from . import web
+    web.register(app)
+
     @app.before_request
     def load_tenant():
         """Load the signed-in user first, which scopes the request to their company."""

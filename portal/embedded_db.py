@@ -1,6 +1,9 @@
 """The embedded PostgreSQL (pgserver wheel) used when DATABASE_URL is unset."""
+import importlib
 import json
 import logging
+import os
+import tempfile
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -11,13 +14,44 @@ def owner_url(instance_path):
     """Start (or reuse) the PostgreSQL under instance/pgdata and return its owner URL."""
     pgdata = Path(instance_path) / "pgdata"
     if pgdata not in _servers:
-        import pgserver  # imported lazily: only the embedded default needs it
-
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        pgserver = import_pgserver(Path(instance_path))
         _repair_process_list(pgdata)
         logger.info("Starting the embedded PostgreSQL in %s", pgdata)
         _servers[pgdata] = pgserver.get_server(pgdata, cleanup_mode="stop")
     return _servers[pgdata].get_uri()
+
+
+def import_pgserver(instance_path):
+    """pgserver, imported lazily (only the embedded default needs it) with a runtime directory set.
+
+    pgserver keeps its lock file (and, for long paths, its socket) in the user's runtime directory,
+    which it asks platformdirs for when it is imported. Without XDG_RUNTIME_DIR (servers, containers,
+    `make run` over ssh) platformdirs warned on every start before falling back to
+    /tmp/runtime-<uid>. Where the variable is unset, that same directory is named for the import
+    (created 0700 as the XDG spec asks; instance/run if someone else owns it), and unset again after.
+    """
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return importlib.import_module("pgserver")
+    os.environ["XDG_RUNTIME_DIR"] = str(_private_runtime_dir(Path(instance_path)))
+    try:
+        return importlib.import_module("pgserver")
+    finally:
+        del os.environ["XDG_RUNTIME_DIR"]
+
+
+def _private_runtime_dir(instance_path):
+    """A short directory only this user can use: the one platformdirs falls back to, or instance/run."""
+    for candidate in (Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}", instance_path / "run"):
+        try:
+            candidate.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if candidate.is_symlink() or candidate.stat().st_uid != os.getuid():
+                continue
+            candidate.chmod(0o700)
+        except OSError:
+            continue
+        return candidate.resolve()
+    raise RuntimeError("no private runtime directory for the embedded PostgreSQL")
 
 
 def _repair_process_list(pgdata):

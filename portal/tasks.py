@@ -14,7 +14,7 @@ from .loyalty.jobs import expire_company_points, sweep
 from .menu.jobs import availability_minute, availability_tick
 from .menu.sync import run_import, run_sync
 from .queue import QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app, task_context
-from .webhooks.services import retry_webhook
+from .webhooks.services import recover_unfinished_webhooks, retry_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,16 @@ def retry_webhook_task(log_id, company_id):
     """Process a stored webhook again after a failure."""
     with task_context(company_id):
         retry_webhook(uuid.UUID(log_id), uuid.UUID(company_id))
+
+
+@job_app.periodic(cron="*/5 * * * *", periodic_id="recover_webhooks")
+@job_app.task(name="recover_webhooks", queue=QUEUE_SCHEDULED, queueing_lock="recover_webhooks")
+def recover_webhooks_task(timestamp):
+    """Every five minutes: webhooks the portal stopped on while processing go to the retry job."""
+    with task_context():
+        recovered = recover_unfinished_webhooks(datetime.fromtimestamp(timestamp, tz=timezone.utc))
+    if recovered:
+        logger.warning("%s unfinished webhooks queued for retry", recovered)
 
 
 @job_app.task(name="send_platform_call", queue=QUEUE_PLATFORM_CALLS)

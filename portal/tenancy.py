@@ -138,13 +138,27 @@ def store_unclaimed_webhook(values):
     """Keep a webhook that no enabled integration claims; without a company, only operators see it."""
     with _as_role(DatabaseRole.WEBHOOK) as session:
         session.execute(
-            text("INSERT INTO webhook_logs (platform, event_type, payload, headers, ip_address, request_path,"
-                 " outcome, status_code, error_message, is_processed, processed_at, company_id)"
+            text("INSERT INTO webhook_logs (platform, event_type, payload, raw_body, headers, ip_address,"
+                 " request_path, outcome, status_code, error_message, is_processed, processed_at, company_id)"
                  " VALUES (CAST(:platform AS delivery_platform), :event_type, CAST(:payload AS jsonb),"
-                 " CAST(:headers AS jsonb), CAST(:ip_address AS inet), :request_path, 'UNKNOWN_INTEGRATION', 404,"
+                 " CAST(:raw_body AS bytea), CAST(:headers AS jsonb), CAST(:ip_address AS inet), :request_path, 'UNKNOWN_INTEGRATION', 404,"
                  " :error_message, true, now(), NULL)"),
             values,
         )
+
+
+def unfinished_webhooks(received_before):
+    """(id, company_id) of the webhooks still RECEIVED that arrived before `received_before`.
+
+    Such a webhook is authentic (it is stored RECEIVED only after its signature passed) but the portal
+    stopped while processing it. Runs as portal_scheduler, which may read only those rows' id, company,
+    outcome and arrival time; each one is then retried under its own company's tenant.
+    """
+    with _as_role(DatabaseRole.SCHEDULER) as session:
+        return session.execute(
+            text("SELECT id, company_id FROM webhook_logs WHERE outcome = 'RECEIVED' AND created_at < :before"
+                 " ORDER BY created_at LIMIT 500"),
+            {"before": received_before}).all()
 
 
 def companies_with_pending_rollup():

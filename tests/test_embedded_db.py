@@ -15,3 +15,37 @@ def test_a_readable_process_list_is_left_alone(tmp_path):
     _repair_process_list(tmp_path)
     assert json.loads((tmp_path / ".handle_pids.json").read_text()) == [101, 202]
     _repair_process_list(tmp_path / "missing")  # no file yet: nothing to do
+
+
+def test_pgserver_starts_quietly_without_xdg_runtime_dir(tmp_path):
+    """`make run` printed platformdirs' "XDG_RUNTIME_DIR is not set" warning on every start."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {key: value for key, value in os.environ.items() if key != "XDG_RUNTIME_DIR"}
+    script = ("import os, sys; from portal.embedded_db import import_pgserver;"
+              " pgserver = import_pgserver(sys.argv[1]);"
+              " print(pgserver.PostgresServer.runtime_path); print(os.environ.get('XDG_RUNTIME_DIR'))")
+    result = subprocess.run([sys.executable, "-W", "always", "-c", script, str(tmp_path)], env=env,
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "XDG_RUNTIME_DIR" not in result.stderr and "Warning" not in result.stderr, result.stderr
+    runtime_path, leaked = result.stdout.split()
+    assert Path(runtime_path).parent.stat().st_mode & 0o777 == 0o700  # private to this user
+    assert Path(runtime_path).parent.stat().st_uid == os.getuid()
+    assert leaked == "None"  # the variable is not left set for the app's other children
+
+
+def test_a_runtime_directory_someone_else_could_swap_is_not_used(tmp_path, monkeypatch):
+    import tempfile
+
+    from portal.embedded_db import _private_runtime_dir
+
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (shared / f"runtime-{__import__('os').getuid()}").symlink_to(tmp_path / "elsewhere")
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(shared))
+    assert _private_runtime_dir(tmp_path / "instance") == (tmp_path / "instance" / "run").resolve()

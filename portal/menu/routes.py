@@ -15,6 +15,7 @@ from ..extensions import db
 from ..lookups import get_or_404
 from ..models import IntegrationConfig, MenuSyncRun, ModifierGroup, ModifierOption, PlatformProduct, Product, UserRole
 from ..platforms import adapter_for
+from ..web import page_number
 from . import availability as avail
 from . import bp, cells, csv_io, mapping, services, sync
 from .forms import ConfirmImportForm, ImportForm, ProductForm, SoldOutForm, SyncForm
@@ -43,13 +44,6 @@ def render_page_or_fragment(page_template, fragment_template, status=200, **cont
     response = make_response(render_template(fragment_template if fragment else page_template, **context), status)
     response.vary.add("HX-Request")
     return response
-
-
-def _page_number():
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        return 1
 
 
 def _active_product(product_id):
@@ -83,7 +77,7 @@ def index():
     q = (request.args.get("q") or "").strip()[:100]
     category = (request.args.get("category") or "").strip()[:100] or None
     deleted = request.args.get("deleted") == "1"
-    page = services.catalog_page(q, category, _page_number(), deleted=deleted)
+    page = services.catalog_page(q, category, page_number(), deleted=deleted)
     active, removed = services.product_counts()
     product_ids = [product.id for product in page.items]
     response = render_page_or_fragment(
@@ -382,7 +376,7 @@ def _grid_args():
 def mappings():
     """Products × enabled platforms; each cell saves on change."""
     args = _grid_args()
-    integrations, page, mapped = mapping.grid(page=_page_number(), **args)
+    integrations, page, mapped = mapping.grid(page=page_number(), **args)
     shared = cells.parts(g.company, integrations)
     # Rows and cells built here, not in the template: the grid may hold 1,500 cells.
     grid_rows = []
@@ -581,7 +575,7 @@ def availability():
     """Sold out ("86") on every platform at once: search items, 86 them, bring them back."""
     q = (request.args.get("q") or "").strip()[:100]
     only = request.args.get("sold_out") == "1"
-    page = avail.availability_page(q, only, _page_number())
+    page = avail.availability_page(q, only, page_number())
     response = render_page_or_fragment("menu/availability.html", "menu/_availability_list.html", page=page, q=q,
                                        only_sold_out=only, **_availability_context(page.items))
     if request.htmx:

@@ -3,7 +3,8 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, LargeBinary, Numeric, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,7 +60,10 @@ class WebhookLog(db.Model):
     id: Mapped[uuid.UUID] = uuid_pk()
     platform: Mapped[DeliveryPlatform] = mapped_column(delivery_platform, nullable=False)
     event_type: Mapped[str] = mapped_column(String(100), nullable=False)
-    payload: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    # The body as JSON; NULL when JSONB cannot hold it (not JSON, nested too deep, 1e400…).
+    payload: Mapped[dict | list | None] = mapped_column(JSONB(none_as_null=True))
+    # The exact bytes, kept when `payload` is NULL or had to be cleaned (\u0000, lone surrogates).
+    raw_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     headers: Mapped[dict | None] = mapped_column(JSONB)
     signature: Mapped[str | None] = mapped_column(String(500))
     ip_address: Mapped[str | None] = mapped_column(INET)

@@ -137,6 +137,8 @@ class UnifiedOrder:
     expected_at: datetime | None = None     # expected delivery / pickup time
     scheduled_at: datetime | None = None    # pre-orders
     items: list[OrderItem] = field(default_factory=list)
+    # What the portal changed to store the order (text cut to its column…), said on the order's timeline.
+    adjustments: list[str] = field(default_factory=list)
 
     @property
     def discount_amount(self):

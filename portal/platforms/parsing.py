@@ -8,9 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision
 
+from ..models import AnalyticsDailyItem, DeliveryOrder
 from .base import PayloadError
 
 ZERO = Decimal("0")
+MAX_QUANTITY = 10_000  # of one line or modifier: no kitchen sells more, and day sums stay integers
 
 
 def currency_quantum(currency):
@@ -142,7 +144,10 @@ def money(value, where, quantum, default=None, required=False, allow_negative=Fa
         raise PayloadError(f"{where}: {value!r} is not an amount")
     if amount < 0 and not allow_negative:
         raise PayloadError(f"{where}: {value!r} must not be negative")
-    return round_money(amount, quantum)
+    try:
+        return round_money(amount, quantum)
+    except InvalidOperation:  # more digits than the decimal context holds
+        raise PayloadError(f"{where}: {_short(value)} is too large an amount") from None
 
 
 def quantity(value, where, default=None):
@@ -157,13 +162,15 @@ def quantity(value, where, default=None):
         stripped = value.strip()
         try:
             value = int(stripped) if stripped.lstrip("+-").isdigit() else Decimal(stripped)
-        except InvalidOperation:
+        except (InvalidOperation, ValueError):  # ValueError: more digits than Python reads
             raise PayloadError(f"{where}: {value!r} is not a quantity") from None
     if isinstance(value, float):
         value = Decimal(str(value))
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise PayloadError(f"{where}: {value!r} is not a quantity")
+        if value.copy_abs() > MAX_QUANTITY:  # before to_integral_value, which would overflow on 1e999999999
+            raise PayloadError(f"{where}: more than {MAX_QUANTITY}")
         if value != value.to_integral_value():
             raise PayloadError(f"{where}: {value} is not a whole quantity")
         value = int(value)
@@ -171,6 +178,8 @@ def quantity(value, where, default=None):
         raise PayloadError(f"{where}: expected a quantity, got {_kind(value)}")
     if value < 0:
         raise PayloadError(f"{where}: {value} must not be negative")
+    if value > MAX_QUANTITY:
+        raise PayloadError(f"{where}: more than {MAX_QUANTITY}")
     return value
 
 
@@ -215,6 +224,12 @@ def positive_minutes(minutes, what="minutes"):
     return minutes
 
 
+def _short(value):
+    """`value` for an error message, cut when long (a 4000-digit number says nothing more than its start)."""
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 def _kind(value):
     """A JSON-ish name for the type of `value`, for error messages."""
     if isinstance(value, bool):
@@ -228,3 +243,98 @@ def _kind(value):
     if isinstance(value, (int, float, Decimal)):
         return f"the number {value!r}"
     return type(value).__name__
+
+
+# --- What the order columns hold ----------------------------------------------------------------
+# The one place that knows the limits, read from the model's column types, so an order that passes
+# here is an order the database takes: a webhook is never acknowledged and then failed on insert
+# (every platform retry would fail the same way). Ids and codes that do not fit are refused (422):
+# cut, they would name another order. Free text is cut to the column and the cut said on the order;
+# a phone or e-mail that does not fit is no phone or e-mail, so it is left out (the raw payload keeps it).
+
+def _length(column):
+    return getattr(column.type, "length", None)
+
+
+_COLUMNS = DeliveryOrder.__table__.columns
+_ITEM_COLUMNS = AnalyticsDailyItem.__table__.columns
+MONEY_LIMIT = Decimal(10) ** (_COLUMNS["total_amount"].type.precision - _COLUMNS["total_amount"].type.scale)
+REFUSED_IF_LONG = ("platform_order_id", "order_number", "short_code", "platform_token", "order_type", "currency")
+CUT_IF_LONG = ("customer_name", "payment_method", "delivery_address", "delivery_notes")
+LEFT_OUT_IF_LONG = ("customer_phone", "customer_email")
+AMOUNTS = ("subtotal", "delivery_fee", "service_fee", "tax_amount", "tip_amount", "total_amount",
+           "collect_from_customer")
+ITEM_NAME_LENGTH = _length(_ITEM_COLUMNS["name"])  # the item reports keep names this long
+
+
+def _cut(value, limit):
+    return value[:limit - 1] + "…"
+
+
+def _check_amount(amount, where):
+    if amount is not None and amount.copy_abs() >= MONEY_LIMIT:
+        raise PayloadError(f"{where}: {_short(str(amount))} is more than an order can hold "
+                           f"(less than {MONEY_LIMIT:,} at most)")
+
+
+def fit_order(order):
+    """Check and fit a UnifiedOrder to the columns; raises PayloadError for what cannot be stored.
+
+    Returns what was changed to fit (also kept on `order.adjustments`), e.g. ["customer name cut to 200 characters"].
+    """
+    notes = order.adjustments
+    for name in REFUSED_IF_LONG:
+        value = getattr(order, name)
+        limit = _length(_COLUMNS[name])
+        if value is not None and limit and len(value) > limit:
+            raise PayloadError(f"{name}: {len(value)} characters; the portal keeps at most {limit}")
+    for name in CUT_IF_LONG:
+        value = getattr(order, name)
+        limit = _length(_COLUMNS[name])
+        if value is not None and limit and len(value) > limit:
+            setattr(order, name, _cut(value, limit))
+            notes.append(f"{name.replace('_', ' ')} cut to {limit} characters")
+    for name in LEFT_OUT_IF_LONG:
+        value = getattr(order, name)
+        limit = _length(_COLUMNS[name])
+        if value is not None and limit and len(value) > limit:
+            setattr(order, name, None)
+            notes.append(f"{name.replace('_', ' ')} left out: {len(value)} characters, more than {limit}")
+    for name in AMOUNTS:
+        _check_amount(getattr(order, name), name)
+    for sponsor in ("PLATFORM", "VENDOR", "THIRD_PARTY"):
+        _check_amount(order.discount_by_sponsor(sponsor), f"discounts ({sponsor.lower()})")
+    _check_amount(order.discount_amount, "discounts")
+    for index, item in enumerate(order.items):
+        where = f"items[{index}]"
+        _check_amount(item.unit_price, f"{where}.unit_price")
+        _check_amount(item.line_total, f"{where}.line_total")
+        for discount in item.discounts:
+            _check_amount(discount.amount, f"{where}.discounts")
+        if item.name and len(item.name) > ITEM_NAME_LENGTH:
+            item.name = _cut(item.name, ITEM_NAME_LENGTH)
+            notes.append(f"{where} name cut to {ITEM_NAME_LENGTH} characters")
+        _fit_modifiers(item.modifiers, f"{where}.modifiers", notes)
+    return notes
+
+
+def _fit_modifiers(modifiers, where, notes):
+    for index, modifier in enumerate(modifiers):
+        here = f"{where}[{index}]"
+        _check_amount(modifier.price, f"{here}.price")
+        if modifier.name and len(modifier.name) > ITEM_NAME_LENGTH:
+            modifier.name = _cut(modifier.name, ITEM_NAME_LENGTH)
+            notes.append(f"{here} name cut to {ITEM_NAME_LENGTH} characters")
+        _fit_modifiers(modifier.children, f"{here}.children", notes)
+
+
+def fit_event(event):
+    """A parsed webhook made to fit the columns (see fit_order); raises PayloadError for what cannot."""
+    if event.order is not None:
+        fit_order(event.order)
+    if event.status is not None:
+        limit = _length(_COLUMNS["platform_order_id"])
+        if len(event.status.platform_order_id) > limit:
+            raise PayloadError(f"platform_order_id: {len(event.status.platform_order_id)} characters; "
+                               f"the portal keeps at most {limit}")
+    return event

@@ -68,8 +68,11 @@ def log_index():
 def log_show(log_id):
     """One webhook: payload and headers, pretty-printed, and what the portal made of it."""
     entry = get_or_404(WebhookLog, log_id)
-    return render_template("webhooks/show.html", entry=entry, form=EmptyForm(),
-                           payload=json.dumps(entry.payload, indent=2, ensure_ascii=False, sort_keys=True),
+    if entry.payload is None:  # not JSON the log can keep: the bytes as received
+        payload = bytes(entry.raw_body or b"").decode("utf-8", errors="backslashreplace")
+    else:
+        payload = json.dumps(entry.payload, indent=2, ensure_ascii=False, sort_keys=True)
+    return render_template("webhooks/show.html", entry=entry, form=EmptyForm(), payload=payload,
                            headers=json.dumps(entry.headers or {}, indent=2, ensure_ascii=False, sort_keys=True),
                            response=json.dumps(entry.response, indent=2, ensure_ascii=False)
                            if entry.response is not None else None)

@@ -28,8 +28,10 @@ from ..models import (Company, DeliveryOrder, IntegrationConfig, OrderStatus, Or
                       WebhookLog)
 from ..orders.lifecycle import TransitionRefused, apply_status, can_move
 from ..platforms import adapter_for
-from ..platforms.base import ParseContext, PayloadError, SignatureError, WebhookError
-from ..tenancy import resolve_integration, store_unclaimed_webhook, use_company
+from ..platforms.base import ParseContext, SignatureError, WebhookError
+from ..platforms.parsing import fit_event
+from ..tenancy import resolve_integration, store_unclaimed_webhook, unfinished_webhooks, use_company
+from .bodies import clean_text, read_body
 
 SECRET_HEADERS = {"authorization", "x-careem-api-key", "x-signature", "x-api-key", "cookie", "proxy-authorization",
                   "x-server-authorization-hmac-sha256"}
@@ -47,21 +49,9 @@ def redact_headers(headers):
     """Headers as stored: every credential-bearing header replaced by its length."""
     kept = {}
     for name, value in headers.items():
-        kept[name] = f"[redacted {len(value)} chars]" if name.lower() in SECRET_HEADERS else value[:500]
+        kept[clean_text(name)] = (f"[redacted {len(value)} chars]" if name.lower() in SECRET_HEADERS
+                                  else clean_text(value)[:500])
     return kept
-
-
-def _payload_for_storage(raw_body):
-    """The body as JSONB: the JSON itself, or the raw text under _raw when it is not JSON."""
-    text_body = raw_body.decode("utf-8", errors="replace")
-    try:
-        payload = json.loads(text_body)
-    except ValueError:
-        return {"_raw": text_body.replace("\x00", "")[:100_000], "_invalid_json": True}, None
-    # PostgreSQL's jsonb cannot hold \u0000; keep such a body as text.
-    if "\\u0000" in text_body:
-        return {"_raw": text_body.replace("\\u0000", "")[:100_000], "_invalid_json": False}, payload
-    return payload, payload
 
 
 def _ms_since(started):
@@ -79,9 +69,10 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
         integration_uuid = uuid.UUID(integration_id)
     except ValueError:
         integration_uuid = None
-    stored_payload, payload = _payload_for_storage(raw_body)
-    log_values = {"platform": adapter.platform.value, "event_type": "unknown", "payload": stored_payload,
-                  "headers": redact_headers(headers), "ip_address": remote_addr, "request_path": subpath[:500] or None}
+    body = read_body(raw_body)
+    log_values = {"platform": adapter.platform.value, "event_type": "unknown", "payload": body.payload,
+                  "raw_body": body.raw, "headers": redact_headers(headers), "ip_address": remote_addr,
+                  "request_path": clean_text(subpath)[:500] or None}
 
     resolved = resolve_integration(integration_uuid) if integration_uuid else None
     if resolved is None or resolved.platform != adapter.platform.value or not resolved.is_enabled:
@@ -92,34 +83,47 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
                                      "integration_config_id": resolved.id, "company_id": resolved.company_id})
         else:
             store_unclaimed_webhook(log_values | {
-                "payload": json.dumps(stored_payload), "headers": json.dumps(log_values["headers"]),
+                "payload": None if body.payload is None else json.dumps(body.payload),
+                "headers": json.dumps(log_values["headers"]),
                 "error_message": "no such integration"})
         db.session.commit()
         return WebhookResponse(404, NOT_FOUND)
 
     use_company(resolved.company_id)
-    log = _store_log(log_values | {"integration_config_id": resolved.id, "company_id": resolved.company_id,
-                                   "signature": _signature_of(headers)})
-    db.session.commit()  # the payload is safe before verification or parsing can fail
-
     integration = db.session.get(IntegrationConfig, resolved.id)
+    refused = _refusal(adapter, integration, headers, raw_body)
+    # Stored as RECEIVED only once authentic: a RECEIVED row the portal stopped on is safe to process later.
+    log = _store_log(log_values | {"integration_config_id": resolved.id, "company_id": resolved.company_id,
+                                   "signature": _signature_of(headers),
+                                   "outcome": "UNAUTHORIZED" if refused else "RECEIVED"})
+    db.session.commit()  # the payload is safe before parsing or processing can fail
+    if refused:
+        return _finish(log, started, "UNAUTHORIZED", 401, {"error": "unauthorized"}, refused)
+    if body.problem:
+        return _finish(log, started, "INVALID", 400, {"error": body.problem}, body.problem)
+    return process_log(log, integration, adapter, body.payload, started=started)
+
+
+def _refusal(adapter, integration, headers, raw_body):
+    """Why the request is not authentic for the integration, or None when it is."""
     try:
         secret = decrypt_secret(integration.company_id, integration.webhook_secret)
         if not secret:
             raise SignatureError("no webhook secret is set for this integration")
         adapter.verify(headers, raw_body, secret)
     except (SignatureError, SecretError) as error:
-        return _finish(log, started, "UNAUTHORIZED", 401, {"error": "unauthorized"}, str(error))
-    if payload is None:
-        return _finish(log, started, "INVALID", 400, {"error": "body is not JSON"}, "body is not valid JSON")
-    return process_log(log, integration, adapter, payload, started=started)
+        return str(error)
+    except Exception as error:  # a header the check trips over is no proof of authenticity
+        current_app.logger.exception("Webhook signature check failed")
+        return f"the signature could not be checked ({type(error).__name__})"
+    return None
 
 
 def _signature_of(headers):
     for name in SIGNATURE_HEADERS:
         value = headers.get(name)
         if value:
-            return value[-500:] if name != "x-careem-api-key" else None
+            return clean_text(value)[-500:] if name != "x-careem-api-key" else None
     return None
 
 
@@ -181,11 +185,13 @@ def process_log(log, integration, adapter, payload, started=None):
     context = ParseContext(currency=company.currency, country_code=company.country_code,
                            path=log.request_path or "")
     try:
-        event = adapter.parse_webhook(payload, context)
-    except PayloadError as error:
-        return _finish(log, started, "INVALID", error.status_code, {"error": error.message}, error.message)
+        event = fit_event(adapter.parse_webhook(payload, context))
     except WebhookError as error:
         return _finish(log, started, "INVALID", error.status_code, {"error": error.message}, error.message)
+    except Exception as error:  # parsing is pure: the same body fails the same way, so retrying is no use
+        current_app.logger.exception("Webhook %s could not be read", log.id)
+        message = f"the portal could not read this body ({type(error).__name__})"
+        return _finish(log, started, "INVALID", 422, {"error": message}, f"{message}: {error}"[:1000])
     try:
         outcome, order_id, message = _apply_event(event, integration, company, adapter, payload)
         db.session.flush()
@@ -203,7 +209,7 @@ def _apply_event(event, integration, company, adapter, payload):
         order_id, created = upsert_order(event.order, integration, company, payload)
         if created:
             _maybe_auto_accept(order_id, integration, adapter)
-        return ("PROCESSED" if created else "DUPLICATE"), order_id, None
+        return ("PROCESSED" if created else "DUPLICATE"), order_id, "; ".join(event.order.adjustments) or None
     if event.kind == "status":
         return _apply_status_event(event, integration, company, payload)
     if event.kind == "catalog":   # an import report for a menu sync run, or DH asking for our menu
@@ -260,8 +266,8 @@ def order_row(unified, integration, company, payload=None):
     rate = integration.commission_rate or Decimal(0)
     return {
         "company_id": integration.company_id, "integration_config_id": integration.id,
-        "platform": integration.platform, "platform_order_id": unified.platform_order_id[:100],
-        "order_number": (unified.order_number or unified.platform_order_id)[:100],
+        "platform": integration.platform, "platform_order_id": unified.platform_order_id,
+        "order_number": unified.order_number or unified.platform_order_id,
         "short_code": unified.short_code, "platform_token": unified.platform_token,
         "status": OrderStatus.PENDING, "order_type": unified.order_type, "is_test": unified.is_test,
         "currency": company.currency, **money,
@@ -355,13 +361,19 @@ _UPSERT_ORDER = text(
 ).bindparams(*(bindparam(column.name, type_=column.type) for column in _ORDER_COLUMNS))
 
 
+def _received_reason(unified):
+    if not unified.adjustments:
+        return "received from the platform"
+    return f"received from the platform ({'; '.join(unified.adjustments)})"
+
+
 def upsert_order(unified, integration, company, payload=None):
     """Insert the order unless it exists; returns (order id, created). Safe under concurrency."""
     values = order_row(unified, integration, company, payload)
     order_id = db.session.scalar(_UPSERT_ORDER, values)
     if order_id is not None:
         db.session.add(OrderStatusHistory(order_id=order_id, company_id=integration.company_id, to_status="PENDING",
-                                          source="PLATFORM", reason="received from the platform"))
+                                          source="PLATFORM", reason=_received_reason(unified)))
         return order_id, True
     existing = db.session.scalar(select(DeliveryOrder.id).where(
         DeliveryOrder.company_id == integration.company_id, DeliveryOrder.platform == integration.platform,
@@ -402,6 +414,32 @@ def _schedule_retry(log, event, started, error):
                    next_retry_at=next_retry_at)
 
 
+# A webhook is processed within its request; one still RECEIVED this long after is one the portal
+# stopped on (a restart, a crash) and will not finish by itself.
+UNFINISHED_AFTER = timedelta(minutes=5)
+
+
+def recover_unfinished_webhooks(now=None):
+    """Hand the webhooks left RECEIVED to the retry job (each as a failure to retry now); returns how many."""
+    now = now or datetime.now(timezone.utc)
+    found = unfinished_webhooks(now - UNFINISHED_AFTER)
+    db.session.commit()
+    recovered = 0
+    for log_id, company_id in found:
+        use_company(company_id)
+        marked = db.session.scalar(
+            update(WebhookLog).where(WebhookLog.id == log_id, WebhookLog.outcome == "RECEIVED")
+            .values(outcome="FAILED", next_retry_at=now,
+                    error_message="left unfinished: the portal stopped while processing it")
+            .returning(WebhookLog.id))
+        if marked is not None:  # not finished meanwhile
+            defer("retry_webhook", at=now, log_id=log_id, company_id=company_id)
+            recovered += 1
+        db.session.commit()
+    use_company(None)
+    return recovered
+
+
 def retry_webhook(log_id, company_id):
     """The worker's retry of a failed webhook (idempotent: a processed log is left alone)."""
     use_company(company_id)
@@ -431,9 +469,9 @@ def _reprocess(log):
     if integration is None:
         return _finish(log, None, "DEAD", 410, {"error": "integration removed"}, "the integration no longer exists")
     payload = log.payload
-    if isinstance(payload, dict) and "_raw" in payload:
-        try:
-            payload = json.loads(payload["_raw"])
-        except ValueError:
-            return _finish(log, None, "INVALID", 400, {"error": "body is not JSON"}, "body is not valid JSON")
+    if payload is None:  # kept as bytes: read them again (they may be readable since a fix)
+        body = read_body(bytes(log.raw_body or b""))
+        if body.problem:
+            return _finish(log, None, "INVALID", 400, {"error": body.problem}, body.problem)
+        payload = body.payload
     return process_log(log, integration, adapter_for(integration.platform), payload)
