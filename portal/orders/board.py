@@ -18,7 +18,7 @@ from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRol
 from ..platforms import adapter_for
 from . import bp
 from .cards import render_cards
-from .services import (ACTIONS, LANES, NEXT_ACTION, ActionRefused, board_rows, board_version, lanes_changed_since,
+from .services import (ACTIONS, LANES, ActionRefused, board_rows, board_version, lanes_changed_since, next_action,
                        perform)
 
 
@@ -41,7 +41,7 @@ def _board_context(lanes=None, version=None, **extra):
     version = version or board_version(g.company.id)
     rows = board_rows(g.company.id, start_of_day(g.company.timezone), platform=filters["platform"] or None,
                       search=filters["q"] or None, lanes=lanes)
-    card_context = {"next_action": NEXT_ACTION, "actions": ACTIONS,
+    card_context = {"next_action": next_action, "actions": ACTIONS,
                     # URL patterns built once per render, not five url_for calls per card.
                     "card_urls": {"show": url_for("orders.show", order_id="ORDER"),
                                   "act": url_for("orders.act", order_id="ORDER", action="ACTION"),

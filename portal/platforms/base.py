@@ -200,6 +200,16 @@ class PlatformAdapter(abc.ABC):
     # False when orders name items only by id (Careem): the receiver names them from the catalog.
     sends_item_names = True
 
+    def rider_collects(self, order) -> bool:
+        """True when the platform's rider collects the order and reports its pick-up and delivery.
+
+        False for pickup orders (the customer collects) and for orders the restaurant delivers itself:
+        only those may be marked picked up or delivered by staff. `order` needs order_type and, where
+        the platform says who delivers in its payload, platform_data. Here: every delivery order is
+        carried by the platform (the generic platforms are delivery companies).
+        """
+        return getattr(order, "order_type", "DELIVERY") != "PICKUP"
+
     @abc.abstractmethod
     def verify(self, headers, raw_body: bytes, secret: str, now: datetime | None = None) -> None:
         """Raise SignatureError unless the request is authentic for this integration's secret."""
