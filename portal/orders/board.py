@@ -18,8 +18,8 @@ from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRol
 from ..platforms import adapter_for
 from . import bp
 from .cards import render_cards
-from .services import (ACTIONS, LANES, ActionRefused, board_rows, board_version, lanes_changed_since, next_action,
-                       perform)
+from .services import (ACTIONS, LANES, ActionRefused, board_rows, board_version, done_message, lanes_changed_since,
+                       next_action, perform)
 
 
 def _filters():
@@ -88,14 +88,14 @@ def act(order_id, action):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    reason = request.form.get("reason") or None
     try:
-        perform(order.id, action, current_user, reason=request.form.get("reason") or None,
-                preparation_minutes=request.form.get("preparation_minutes") or None)
+        order = perform(order.id, action, current_user, reason=reason,
+                        preparation_minutes=request.form.get("preparation_minutes") or None)
     except ActionRefused as error:
         db.session.rollback()
         return _answer(str(error), "error")
-    return _answer(_("Order #%(number)s: %(action)s.", number=order.order_number,
-                     action=str(ACTIONS[action].label).lower()), "success")
+    return _answer(done_message(order, action, reason), "success")
 
 
 def _answer(message, category):

@@ -107,6 +107,25 @@ def refusal(order, action, rider):
               status=_status_label(order.status), action=action.label)
 
 
+def done_message(order, action_name, reason=None):
+    """What staff read after an action, as a sentence: "Order #T0912 rejected: Too busy."."""
+    number = order.order_number
+    label = str(dict(reasons_for(order, action_name)).get(reason, reason)) if reason else ""
+    if action_name == "accept":
+        return _("Order #%(number)s accepted.", number=number)
+    if action_name == "reject":
+        return _("Order #%(number)s rejected: %(reason)s.", number=number, reason=label)
+    if action_name == "start":
+        return _("Order #%(number)s is being prepared.", number=number)
+    if action_name == "ready":
+        return _("Order #%(number)s is ready.", number=number)
+    if action_name == "picked_up":
+        return _("Order #%(number)s was picked up.", number=number)
+    if action_name == "deliver":
+        return _("Order #%(number)s was delivered.", number=number)
+    return _("Order #%(number)s cancelled: %(reason)s.", number=number, reason=label)
+
+
 def reasons_for(order, action_name):
     """(code, label) reasons the order's platform accepts for a reject or cancel."""
     adapter = adapter_for(order.platform)
@@ -127,7 +146,9 @@ def perform(order_id, action_name, user, reason=None, preparation_minutes=None):
     if action.needs_reason:
         codes = {code for code, _ in reasons_for(order, action_name)}
         if reason not in codes:
-            raise ActionRefused(_l("Choose a reason from the list."))
+            raise ActionRefused(_l("Choose a reason to reject order #%(number)s.", number=order.order_number)
+                                if action_name == "reject" else
+                                _l("Choose a reason to cancel order #%(number)s.", number=order.order_number))
     if action.needs_preparation_time:
         try:
             preparation_minutes = int(preparation_minutes or DEFAULT_PREPARATION_MINUTES)
