@@ -1,9 +1,11 @@
 """Rules for the company's platform connections: what is stored, encrypted, required, and how healthy it is.
 
 Credentials (api_key, api_secret) and the webhook secret are encrypted with the company's binding
-(portal.crypto) before they reach the session, and are never decrypted for a page. The pages, the
-CLI commands and the tests all go through these functions.
+(portal.crypto) before they reach the session, and are never decrypted for a page, with one
+exception: the page right after a new webhook secret is generated shows it once (`reveal_ticket`).
+The pages, the CLI commands and the tests all go through these functions.
 """
+import hashlib
 import re
 import secrets
 import time
@@ -22,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import BuildError
 
-from ..crypto import encrypt_secret, rotate_secret
+from ..crypto import SecretError, decrypt_secret, encrypt_secret, rotate_secret
 from ..dashboard.services import start_of_day
 from ..extensions import db
 from ..models import AggregationType, DeliveryOrder, DeliveryPlatform, IntegrationAnalytics, IntegrationConfig
@@ -309,6 +311,38 @@ def generate_webhook_secret(company, platform):
     secret = secrets.token_urlsafe(32)
     integration = save_integration(company, platform, new_secrets={"webhook_secret": secret})
     return integration, secret
+
+
+REVEAL_SECONDS = 300
+
+
+def reveal_ticket(integration, now=None):
+    """What the session keeps so the next page can show a just-generated webhook secret once.
+
+    It names the stored secret by a digest of its ciphertext, so the cookie (signed, not encrypted)
+    holds neither the secret nor its ciphertext, and a later change of the secret voids the ticket.
+    """
+    return {"integration": str(integration.id), "digest": _digest(integration.webhook_secret),
+            "at": int((now or datetime.now(timezone.utc)).timestamp())}
+
+
+def revealed_secret(integration, ticket, now=None):
+    """The plain webhook secret named by `ticket` (see reveal_ticket), or None when it is stale or
+    names another secret."""
+    if not isinstance(ticket, dict) or integration is None or not integration.webhook_secret:
+        return None
+    age = (now or datetime.now(timezone.utc)).timestamp() - (ticket.get("at") or 0)
+    if ticket.get("integration") != str(integration.id) or ticket.get("digest") != _digest(
+            integration.webhook_secret) or not 0 <= age <= REVEAL_SECONDS:
+        return None
+    try:
+        return decrypt_secret(integration.company_id, integration.webhook_secret)
+    except SecretError:
+        return None
+
+
+def _digest(token):
+    return hashlib.sha256((token or "").encode()).hexdigest()[:32]
 
 
 def check_connection(integration, timeout=CONNECTION_TIMEOUT):
