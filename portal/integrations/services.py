@@ -70,6 +70,15 @@ class MissingCredentials(IntegrationError):
         self.fields = fields
 
 
+class MissingWebhookSecret(IntegrationError):
+    """Turning a connection on before it has a webhook secret: its webhooks could not be verified."""
+
+    def __init__(self, platform):
+        super().__init__(_("Generate a webhook secret before turning %(platform)s on: without it, the "
+                           "platform's webhooks cannot be verified and every order would be refused.",
+                           platform=adapter_for(platform).display_name), "is_enabled")
+
+
 @dataclass
 class Health:
     """How the connection is doing: state is "ok", "failing" or "none" (no traffic yet)."""
@@ -295,12 +304,15 @@ def save_integration(company, platform, *, new_secrets=None, **settings):
         if missing:
             db.session.rollback()
             raise MissingCredentials(missing)
+        if not integration.webhook_secret:
+            db.session.rollback()
+            raise MissingWebhookSecret(adapter.platform)
     _commit_or_explain()
     return integration
 
 
 def set_enabled(company, platform, enabled):
-    """Turn a connection on (every required credential stored) or off."""
+    """Turn a connection on (every required credential and the webhook secret stored) or off."""
     if get_integration(company, platform) is None:
         raise IntegrationError(_("Set this platform up before turning it on."))
     return save_integration(company, platform, is_enabled=enabled)
