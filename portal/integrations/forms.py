@@ -6,8 +6,8 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import NumberInput
 
-from .services import (DEFAULT_PREPARATION_MINUTES, SECRET_FIELDS, IntegrationError, clean_base_url,
-                       clean_commission_rate, clean_max_total, clean_preparation_minutes)
+from .services import (DEFAULT_PREPARATION_MINUTES, SECRET_FIELDS, IntegrationError, MissingWebhookSecret,
+                       clean_base_url, clean_commission_rate, clean_max_total, clean_preparation_minutes)
 
 REQUIRED_TO_ENABLE = _l("Required to turn this connection on.")
 
@@ -63,7 +63,8 @@ class IntegrationForm(FlaskForm):
             raise ValidationError(str(error)) from None
 
     def validate(self, extra_validators=None):
-        """Field rules, then: turning the connection on needs every required credential, typed or stored."""
+        """Field rules, then: turning the connection on needs every required credential, typed or stored,
+        and a webhook secret (save_integration checks the same)."""
         valid = super().validate(extra_validators)
         if self.is_enabled.data:
             for field, required, _secret in self.credential_rows():
@@ -71,6 +72,9 @@ class IntegrationForm(FlaskForm):
                 if required and not field.data and not stored and not field.errors:
                     field.errors.append(REQUIRED_TO_ENABLE)
                     valid = False
+            if not (self.integration is not None and self.integration.webhook_secret):
+                self.is_enabled.errors = [*self.is_enabled.errors, str(MissingWebhookSecret(self.adapter.platform))]
+                valid = False
         return valid
 
     def settings(self):

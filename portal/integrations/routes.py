@@ -1,5 +1,5 @@
 """The Integrations pages (COMPANY_ADMIN): the nine platforms, and one connection's settings and secrets."""
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
 from ..auth.decorators import roles_required
@@ -9,9 +9,11 @@ from ..platforms import adapter_for
 from .forms import integration_form, initial_data
 from .services import (CAPABILITY_LABELS, SYNC_LABELS, IntegrationError, MissingCredentials, check_connection,
                        generate_webhook_secret, get_integration, health_of, missing_credentials, platform_cards,
-                       save_integration, secret_states, set_enabled, uses_plugin_url, webhook_url)
+                       reveal_ticket, revealed_secret, save_integration, secret_states, set_enabled, uses_plugin_url,
+                       webhook_url)
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
+REVEAL_KEY = "reveal_webhook_secret"
 
 
 def _adapter_or_404(platform):
@@ -63,7 +65,8 @@ def edit(platform):
     adapter = _adapter_or_404(platform)
     integration = get_integration(g.company, adapter.platform)
     form = integration_form(adapter, g.company, integration, data=initial_data(adapter, integration))
-    return _render_edit(adapter, integration, form)
+    new_secret = revealed_secret(integration, session.pop(REVEAL_KEY, None))
+    return _render_edit(adapter, integration, form, new_secret=new_secret)
 
 
 @bp.post("/<platform>/")
@@ -119,17 +122,19 @@ def _set_enabled(platform, enabled):
 @bp.post("/<platform>/webhook-secret")
 @roles_required(UserRole.COMPANY_ADMIN)
 def generate_secret(platform):
-    """A new webhook secret, shown on this response only (it is stored encrypted and never shown again).
+    """A new webhook secret, then back to the connection's page, which shows it once (it is stored
+    encrypted and never shown again).
 
-    Rendered rather than redirected: the one place the plain secret could otherwise survive a redirect
-    is the session cookie, which is signed, not encrypted.
+    Redirected like every POST, so the page the person saves from is the ordinary one, with the
+    connection's settings as stored. The session keeps only a ticket naming the new secret, never
+    the secret: the cookie is signed, not encrypted.
     """
     adapter = _adapter_or_404(platform)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    integration, secret = generate_webhook_secret(g.company, adapter.platform)
-    form = integration_form(adapter, g.company, integration, data=initial_data(adapter, integration))
-    return _render_edit(adapter, integration, form, new_secret=secret)
+    integration, _secret = generate_webhook_secret(g.company, adapter.platform)
+    session[REVEAL_KEY] = reveal_ticket(integration)
+    return redirect(url_for("integrations.edit", platform=platform))
 
 
 @bp.post("/<platform>/test")

@@ -1,9 +1,11 @@
 """Rules for the company's platform connections: what is stored, encrypted, required, and how healthy it is.
 
 Credentials (api_key, api_secret) and the webhook secret are encrypted with the company's binding
-(portal.crypto) before they reach the session, and are never decrypted for a page. The pages, the
-CLI commands and the tests all go through these functions.
+(portal.crypto) before they reach the session, and are never decrypted for a page, with one
+exception: the page right after a new webhook secret is generated shows it once (`reveal_ticket`).
+The pages, the CLI commands and the tests all go through these functions.
 """
+import hashlib
 import re
 import secrets
 import time
@@ -22,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import BuildError
 
-from ..crypto import encrypt_secret, rotate_secret
+from ..crypto import SecretError, decrypt_secret, encrypt_secret, rotate_secret
 from ..dashboard.services import start_of_day
 from ..extensions import db
 from ..models import AggregationType, DeliveryOrder, DeliveryPlatform, IntegrationAnalytics, IntegrationConfig
@@ -66,6 +68,15 @@ class MissingCredentials(IntegrationError):
     def __init__(self, fields):
         super().__init__(_("Fill in every required credential before turning this connection on."))
         self.fields = fields
+
+
+class MissingWebhookSecret(IntegrationError):
+    """Turning a connection on before it has a webhook secret: its webhooks could not be verified."""
+
+    def __init__(self, platform):
+        super().__init__(_("Generate a webhook secret before turning %(platform)s on: without it, the "
+                           "platform's webhooks cannot be verified and every order would be refused.",
+                           platform=adapter_for(platform).display_name), "is_enabled")
 
 
 @dataclass
@@ -293,12 +304,15 @@ def save_integration(company, platform, *, new_secrets=None, **settings):
         if missing:
             db.session.rollback()
             raise MissingCredentials(missing)
+        if not integration.webhook_secret:
+            db.session.rollback()
+            raise MissingWebhookSecret(adapter.platform)
     _commit_or_explain()
     return integration
 
 
 def set_enabled(company, platform, enabled):
-    """Turn a connection on (every required credential stored) or off."""
+    """Turn a connection on (every required credential and the webhook secret stored) or off."""
     if get_integration(company, platform) is None:
         raise IntegrationError(_("Set this platform up before turning it on."))
     return save_integration(company, platform, is_enabled=enabled)
@@ -309,6 +323,38 @@ def generate_webhook_secret(company, platform):
     secret = secrets.token_urlsafe(32)
     integration = save_integration(company, platform, new_secrets={"webhook_secret": secret})
     return integration, secret
+
+
+REVEAL_SECONDS = 300
+
+
+def reveal_ticket(integration, now=None):
+    """What the session keeps so the next page can show a just-generated webhook secret once.
+
+    It names the stored secret by a digest of its ciphertext, so the cookie (signed, not encrypted)
+    holds neither the secret nor its ciphertext, and a later change of the secret voids the ticket.
+    """
+    return {"integration": str(integration.id), "digest": _digest(integration.webhook_secret),
+            "at": int((now or datetime.now(timezone.utc)).timestamp())}
+
+
+def revealed_secret(integration, ticket, now=None):
+    """The plain webhook secret named by `ticket` (see reveal_ticket), or None when it is stale or
+    names another secret."""
+    if not isinstance(ticket, dict) or integration is None or not integration.webhook_secret:
+        return None
+    age = (now or datetime.now(timezone.utc)).timestamp() - (ticket.get("at") or 0)
+    if ticket.get("integration") != str(integration.id) or ticket.get("digest") != _digest(
+            integration.webhook_secret) or not 0 <= age <= REVEAL_SECONDS:
+        return None
+    try:
+        return decrypt_secret(integration.company_id, integration.webhook_secret)
+    except SecretError:
+        return None
+
+
+def _digest(token):
+    return hashlib.sha256((token or "").encode()).hexdigest()[:32]
 
 
 def check_connection(integration, timeout=CONNECTION_TIMEOUT):

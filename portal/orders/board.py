@@ -18,8 +18,8 @@ from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRol
 from ..platforms import adapter_for
 from . import bp
 from .cards import render_cards
-from .services import (ACTIONS, LANES, NEW_CARDS, NEXT_ACTION, ActionRefused, board_rows, board_version,
-                       lanes_changed_since, perform)
+from .services import (ACTIONS, LANES, NEW_CARDS, ActionRefused, board_rows, board_version, done_message,
+                       lanes_changed_since, next_action, perform)
 
 
 def _filters():
@@ -41,7 +41,7 @@ def _board_context(lanes=None, version=None, **extra):
     version = version or board_version(g.company.id)
     rows = board_rows(g.company.id, start_of_day(g.company.timezone), platform=filters["platform"] or None,
                       search=filters["q"] or None, lanes=lanes)
-    card_context = {"next_action": NEXT_ACTION, "actions": ACTIONS,
+    card_context = {"next_action": next_action, "actions": ACTIONS,
                     # URL patterns built once per render, not five url_for calls per card.
                     "card_urls": {"show": url_for("orders.show", order_id="ORDER"),
                                   "act": url_for("orders.act", order_id="ORDER", action="ACTION"),
@@ -93,14 +93,14 @@ def act(order_id, action):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    reason = request.form.get("reason") or None
     try:
-        perform(order.id, action, current_user, reason=request.form.get("reason") or None,
-                preparation_minutes=request.form.get("preparation_minutes") or None)
+        order = perform(order.id, action, current_user, reason=reason,
+                        preparation_minutes=request.form.get("preparation_minutes") or None)
     except ActionRefused as error:
         db.session.rollback()
         return _answer(str(error), "error")
-    return _answer(_("Order #%(number)s: %(action)s.", number=order.order_number,
-                     action=str(ACTIONS[action].label).lower()), "success")
+    return _answer(done_message(order, action, reason), "success")
 
 
 def _answer(message, category):

@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from ..extensions import db
-from ..models import DeliveryOrder
+from ..models import DeliveryOrder, OrderStatus
 
 MAX_CARDS = 5000
+WHO_DELIVERS_MATTERS = (OrderStatus.READY_FOR_PICKUP, OrderStatus.OUT_FOR_DELIVERY)
 _cards = OrderedDict()
 _lock = threading.Lock()
 
@@ -41,22 +42,28 @@ def _remember(key, html):
 def render_cards(rows_by_lane, context):
     """The cards of each lane's (id, status, updated_at) rows, rendering only what the cache lacks."""
     viewer = _viewer()
-    found, missing = {}, []
+    found, missing, with_payload = {}, set(), set()
     with _lock:
         for rows in rows_by_lane.values():
             for row in rows:
                 key = (row.id, row.updated_at, *viewer)
                 html = _cards.get(key)
                 if html is None:
-                    missing.append(row.id)
+                    missing.add(row.id)
+                    if row.status in WHO_DELIVERS_MATTERS:
+                        with_payload.add(row.id)
                 else:
                     _cards.move_to_end(key)
                     found[row.id] = html
     if missing:
-        # The raw platform payload is large and no card shows it.
-        for order in db.session.scalars(select(DeliveryOrder).options(defer(DeliveryOrder.platform_data))
-                                        .where(DeliveryOrder.id.in_(missing))):
-            found[order.id] = html = _render(order, context)
-            _remember((order.id, order.updated_at, *viewer), html)
+        # The raw platform payload is large and no card shows it; only ready and on-the-way cards read
+        # it, for who delivers the order (their next step is the rider's or the restaurant's).
+        for ids, options in ((with_payload, ()), (missing - with_payload, (defer(DeliveryOrder.platform_data),))):
+            if not ids:
+                continue
+            for order in db.session.scalars(select(DeliveryOrder).options(*options)
+                                            .where(DeliveryOrder.id.in_(ids))):
+                found[order.id] = html = _render(order, context)
+                _remember((order.id, order.updated_at, *viewer), html)
     # An order that left the board between the two reads has no card: it goes at the next poll.
     return {lane: [found[row.id] for row in rows if row.id in found] for lane, rows in rows_by_lane.items()}

@@ -1,7 +1,9 @@
 """The order lifecycle: which status may follow which, and what a change records.
 
 Platform events and staff actions both go through `apply_status`, so every change gets its
-timestamp, a status-history row, and the same rule that an order never moves backwards.
+timestamp, a status-history row, and the same rule that an order never moves backwards. Staff have
+a narrower rule (`staff_can_move`): the moves that make sense from the order's state and for who
+delivers it; only pickup orders and orders the restaurant delivers are marked delivered by staff.
 
 One move leaves a terminal state: a platform may cancel an order after it was delivered (its way
 of reporting a refund). Staff cannot; a manager records a refund on the order's loyalty panel.
@@ -35,6 +37,19 @@ TIMESTAMP_OF = {
 }
 
 
+# What staff may do from each open state, the next step first. Platforms may skip further (can_move):
+# staff accept or reject a new order before anything else, and never reject an accepted one.
+STAFF_MOVES = {
+    OrderStatus.PENDING: (OrderStatus.ACCEPTED, OrderStatus.REJECTED),
+    OrderStatus.ACCEPTED: (OrderStatus.IN_PREPARATION, OrderStatus.READY_FOR_PICKUP, OrderStatus.CANCELLED),
+    OrderStatus.IN_PREPARATION: (OrderStatus.READY_FOR_PICKUP, OrderStatus.CANCELLED),
+    OrderStatus.READY_FOR_PICKUP: (OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED, OrderStatus.CANCELLED),
+    OrderStatus.OUT_FOR_DELIVERY: (OrderStatus.DELIVERED, OrderStatus.CANCELLED),
+}
+# When the platform's rider collects an order, the platform reports these, not staff.
+RIDER_REPORTS = {OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED}
+
+
 class TransitionRefused(ValueError):
     """A status change the lifecycle does not allow; the message says why."""
 
@@ -51,6 +66,34 @@ def can_move(current, target, source=None):
     if target == OrderStatus.CANCELLED:
         return True
     return PROGRESS[target] > PROGRESS[current]
+
+
+def steps_between(current, target):
+    """The statuses an order passes moving from `current` to `target`, in order, `target` last.
+
+    A move along the normal path that skips steps passes each skipped step; any other move is one step.
+    """
+    target = OrderStatus(target)
+    if current not in PROGRESS or target not in PROGRESS:
+        return [target]
+    return [status for status, rank in PROGRESS.items() if PROGRESS[current] < rank <= PROGRESS[target]]
+
+
+def skips_steps(current, target):
+    """True when moving from `current` to `target` passes steps in between (staff confirm those)."""
+    return len(steps_between(current, target)) > 1
+
+
+def staff_can_move(current, target, rider_collects):
+    """True if staff may move an order in `current` to `target`.
+
+    `rider_collects`: the platform's rider collects the order, so its pick-up and delivery are the
+    platform's to report, and staff cannot cancel it once it left the restaurant.
+    """
+    target = OrderStatus(target)
+    if target not in STAFF_MOVES.get(current, ()):
+        return False
+    return not (rider_collects and (target in RIDER_REPORTS or current == OrderStatus.OUT_FOR_DELIVERY))
 
 
 def lock_order(order_id):

@@ -12,7 +12,7 @@ from . import bp
 from .queries import (ORDER_TYPE_LABELS, PUSH_LABELS, SORTS, export_csv, export_filename, first_name, get_order,
                       has_any_orders, item_name, items_count, money_breakdown, order_timeline, orders_page,
                       parse_filters, reason_labels)
-from .services import ACTIONS, DEFAULT_PREPARATION_MINUTES, available_actions, reasons_for
+from .services import ACTIONS, DEFAULT_PREPARATION_MINUTES, available_actions, reasons_for, skip_confirmation
 
 
 def page_or_fragment(page_template, fragment_template, **context):
@@ -73,6 +73,7 @@ def show(order_id):
     return render_template(
         "orders/show.html", order=order, actions=actions, timeline=order_timeline(order),
         reasons={action.name: reasons_for(order, action.name) for action in actions if action.needs_reason},
+        confirmations={action.name: skip_confirmation(order, action.name) for action in actions},
         default_preparation_minutes=DEFAULT_PREPARATION_MINUTES, money=money_breakdown(order),
         push_labels=PUSH_LABELS, order_type_labels=ORDER_TYPE_LABELS, item_name=item_name, locale=get_locale(),
         reason_labels=reason_labels(order), items_count=items_count,

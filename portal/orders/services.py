@@ -1,21 +1,24 @@
 """What staff do to an order: accept, reject, start, ready, picked up, delivered, cancel.
 
 One function, `perform`, owns every staff action: it locks the order row (two people pressing at
-once apply one change), asks the lifecycle whether the move is allowed, stamps and records it,
-queues the push to the platform in the same transaction, and writes the audit log.
+once apply one change), asks the lifecycle whether staff may make the move (from this state, for
+who delivers the order), stamps and records it, queues the pushes to the platform in the same
+transaction (one per step the platform has a call for, in order), and writes the audit log.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, text
 
 from ..extensions import db
 from ..i18n import STATUS_LABELS
-from ..integrations.outbound import queue_status_push
+from ..integrations.outbound import queue_status_pushes
 from ..models import AuditLog, DeliveryOrder, IntegrationConfig, OrderStatus, OrderStatusHistory
 from ..platforms import adapter_for
-from .lifecycle import TransitionRefused, apply_status, can_move, lock_order
+from .lifecycle import (RIDER_REPORTS, TERMINAL, TransitionRefused, apply_status, lock_order, skips_steps,
+                        staff_can_move, steps_between)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ ACTIONS = {action.name: action for action in (
     Action("deliver", OrderStatus.DELIVERED, _l("Delivered")),
     Action("cancel", OrderStatus.CANCELLED, _l("Cancel"), needs_reason=True),
 )}
+ACTION_TO = {action.target: action for action in ACTIONS.values()}
 # The "next" step of the normal path, for the n key and the big button on a card.
 NEXT_ACTION = {
     OrderStatus.PENDING: "accept",
@@ -51,11 +55,75 @@ class ActionRefused(ValueError):
     """An action that cannot be done; the message is for the person who tried."""
 
 
+def rider_collects(order):
+    """True when the platform's rider collects the order (its pick-up and delivery are the platform's)."""
+    return adapter_for(order.platform).rider_collects(order)
+
+
 def available_actions(order):
-    """The actions the lifecycle allows for this order now, next step first."""
-    names = [name for name, action in ACTIONS.items() if can_move(order.status, action.target)]
+    """The actions staff may take on this order now, next step first."""
+    rider = rider_collects(order)
+    names = [name for name, action in ACTIONS.items() if staff_can_move(order.status, action.target, rider)]
     following = NEXT_ACTION.get(order.status)
     return sorted(names, key=lambda name: (name != following, list(ACTIONS).index(name)))
+
+
+def next_action(order):
+    """The next step of the normal path, when staff may take it (the big button on a card), or None."""
+    name = NEXT_ACTION.get(order.status)
+    if name is None or not staff_can_move(order.status, ACTIONS[name].target, rider_collects(order)):
+        return None
+    return name
+
+
+def _status_label(status):
+    return str(STATUS_LABELS.get(status.value, status.value)).lower()
+
+
+def skip_confirmation(order, action_name):
+    """The question to confirm an action that skips steps ("… skips Picked up …"), or None."""
+    target = ACTIONS[action_name].target
+    if not skips_steps(order.status, target):
+        return None
+    skipped = ", ".join(str(ACTION_TO[status].label) for status in steps_between(order.status, target)[:-1])
+    return _("Mark order #%(number)s %(status)s? This skips %(skipped)s; the platform is told every step in order.",
+             number=order.order_number, status=_status_label(target), skipped=skipped)
+
+
+def refusal(order, action, rider):
+    """Why staff may not take `action` on the order now, in words for the person who tried."""
+    platform = adapter_for(order.platform).display_name
+    if order.status in TERMINAL or order.status == action.target:
+        return _l("This order is already %(status)s; it cannot be changed that way.",
+                  status=_status_label(order.status))
+    if order.status == OrderStatus.PENDING:
+        return _l("Accept or reject a new order first.")
+    if rider and action.target in RIDER_REPORTS:
+        return _l("A %(platform)s rider collects this order: %(platform)s reports when it is picked up and "
+                  "delivered.", platform=platform)
+    if rider and order.status == OrderStatus.OUT_FOR_DELIVERY:
+        return _l("This order is with the %(platform)s rider; it can no longer be cancelled here.", platform=platform)
+    return _l("An order that is %(status)s cannot be changed with “%(action)s”.",
+              status=_status_label(order.status), action=action.label)
+
+
+def done_message(order, action_name, reason=None):
+    """What staff read after an action, as a sentence: "Order #T0912 rejected: Too busy."."""
+    number = order.order_number
+    label = str(dict(reasons_for(order, action_name)).get(reason, reason)) if reason else ""
+    if action_name == "accept":
+        return _("Order #%(number)s accepted.", number=number)
+    if action_name == "reject":
+        return _("Order #%(number)s rejected: %(reason)s.", number=number, reason=label)
+    if action_name == "start":
+        return _("Order #%(number)s is being prepared.", number=number)
+    if action_name == "ready":
+        return _("Order #%(number)s is ready.", number=number)
+    if action_name == "picked_up":
+        return _("Order #%(number)s was picked up.", number=number)
+    if action_name == "deliver":
+        return _("Order #%(number)s was delivered.", number=number)
+    return _("Order #%(number)s cancelled: %(reason)s.", number=number, reason=label)
 
 
 def reasons_for(order, action_name):
@@ -72,13 +140,15 @@ def perform(order_id, action_name, user, reason=None, preparation_minutes=None):
     order = lock_order(order_id)
     if order is None:
         raise LookupError("no such order")
-    if not can_move(order.status, action.target):
-        raise ActionRefused(_l("This order is already %(status)s; it cannot be changed that way.",
-                               status=str(STATUS_LABELS.get(order.status.value, order.status.value)).lower()))
+    rider = rider_collects(order)
+    if not staff_can_move(order.status, action.target, rider):
+        raise ActionRefused(refusal(order, action, rider))
     if action.needs_reason:
         codes = {code for code, _ in reasons_for(order, action_name)}
         if reason not in codes:
-            raise ActionRefused(_l("Choose a reason from the list."))
+            raise ActionRefused(_l("Choose a reason to reject order #%(number)s.", number=order.order_number)
+                                if action_name == "reject" else
+                                _l("Choose a reason to cancel order #%(number)s.", number=order.order_number))
     if action.needs_preparation_time:
         try:
             preparation_minutes = int(preparation_minutes or DEFAULT_PREPARATION_MINUTES)
@@ -93,8 +163,8 @@ def perform(order_id, action_name, user, reason=None, preparation_minutes=None):
     except TransitionRefused as error:
         raise ActionRefused(str(error)) from error
     integration = db.session.get(IntegrationConfig, order.integration_config_id)
-    queue_status_push(order, integration, action.target, reason=reason,
-                      preparation_minutes=preparation_minutes, user_id=user.id)
+    queue_status_pushes(order, integration, steps_between(previous, action.target), reason=reason,
+                        preparation_minutes=preparation_minutes, user_id=user.id)
     db.session.add(AuditLog(table_name="delivery_orders", operation=f"ORDER_{action_name.upper()}",
                             record_id=order.id, company_id=order.company_id, user_id=user.id,
                             old_values={"status": previous.value},

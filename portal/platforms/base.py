@@ -214,6 +214,16 @@ class PlatformAdapter(abc.ABC):
     # False when the platform refuses an item priced 0 (Careem's catalog API: price must be positive).
     accepts_zero_price = True
 
+    def rider_collects(self, order) -> bool:
+        """True when the platform's rider collects the order and reports its pick-up and delivery.
+
+        False for pickup orders (the customer collects) and for orders the restaurant delivers itself:
+        only those may be marked picked up or delivered by staff. `order` needs order_type and, where
+        the platform says who delivers in its payload, platform_data. Here: every delivery order is
+        carried by the platform (the generic platforms are delivery companies).
+        """
+        return getattr(order, "order_type", "DELIVERY") != "PICKUP"
+
     @abc.abstractmethod
     def verify(self, headers, raw_body: bytes, secret: str, now: datetime | None = None) -> None:
         """Raise SignatureError unless the request is authentic for this integration's secret."""

@@ -332,6 +332,17 @@ class CareemAdapter(PlatformAdapter):
 
     # ----------------------------------------------------------------- outbound
 
+    def rider_collects(self, order):
+        """True unless the restaurant delivers (`delivery_type` "merchant"): a Careem captain collects."""
+        if getattr(order, "order_type", "DELIVERY") == "PICKUP":
+            return False
+        raw = getattr(order, "platform_data", None)
+        details = raw.get("details") if isinstance(raw, dict) else None
+        if isinstance(details, dict):
+            delivery = details.get("delivery") if isinstance(details.get("delivery"), dict) else {}
+            return "merchant" not in (details.get("delivery_type"), delivery.get("type"))
+        return True
+
     def status_request(self, order, status, reason=None, preparation_minutes=None, *, now=None):
         """PUT /orders/{id} with state accepted, ready or cancelled (+ cancellation_reason)."""
         state = OUTBOUND_STATES.get(OrderStatus(status))

@@ -395,7 +395,7 @@ class DeliveryHeroAdapter(PlatformAdapter):
             return None
         if not token:
             raise ValueError("a Delivery Hero order needs its platform_token for status calls")
-        rider_collects = self._rider_collects(order)
+        rider_collects = self.rider_collects(order)
         if status is OrderStatus.READY_FOR_PICKUP:
             if not rider_collects:
                 return None
@@ -418,8 +418,7 @@ class DeliveryHeroAdapter(PlatformAdapter):
                                json={"status": "order_rejected", "reason": reason, "message": ""},
                                description="Order rejected" if status is OrderStatus.REJECTED else "Order cancelled")
 
-    @staticmethod
-    def _rider_collects(order):
+    def rider_collects(self, order):
         """True when a DH rider collects the order (delivery with a riderPickupTime, or unknown delivery)."""
         if getattr(order, "order_type", "DELIVERY") == "PICKUP":
             return False

@@ -126,7 +126,9 @@
   const openReject = (card) => {
     if (!rejectDialog || !card) return false;
     const select = rejectDialog.querySelector("select");
-    select.replaceChildren(...(reasons[card.dataset.platform] || []).map(([code, label]) => new Option(label, code)));
+    // Like the order page: no reason is chosen for the person, the first entry asks for one.
+    const prompt = new Option(select.dataset.placeholder || "", "", true, true);
+    select.replaceChildren(prompt, ...(reasons[card.dataset.platform] || []).map(([code, label]) => new Option(label, code)));
     rejectDialog.querySelector("form").action = card.dataset.rejectUrl;
     rejectDialog.querySelector('[data-fill="number"]').textContent = `#${card.dataset.orderNumber}`;
     rejectDialog.showModal();

@@ -25,18 +25,33 @@ def test_set_up_talabat_run_the_simulator_and_see_the_orders(app, page, sign_in,
     sign_in(company_admin.email, company_admin.password)
     page.goto("/integrations/")
     page.locator(".platform-card", has_text="Talabat").get_by_role("link", name=re.compile("Set up")).click()
+    # Without a webhook secret the connection cannot be on, and the page says why.
+    page.get_by_label("Chain code").fill("alpha-chain")
+    page.get_by_label("Receive orders from this platform").check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Generate a webhook secret before turning Talabat on").wait_for()
+    assert page.get_by_label("Chain code").input_value() == "alpha-chain"  # what was typed is kept
+
+    page.get_by_role("button", name=re.compile("webhook secret", re.I)).click()
+    secret_box = page.locator(".secret-once").first
+    secret_box.wait_for()
+    assert page.url.endswith("/integrations/talabat/")  # redirected after the POST
     page.get_by_label("Chain code").fill("alpha-chain")
     page.get_by_label("Vendor remote id").fill("alpha-vendor-1")
     page.get_by_label("Middleware username").fill("alpha-user")
     page.get_by_label("Receive orders from this platform").check()
     page.get_by_role("button", name="Save").click()
-    page.get_by_text("Middleware username", exact=False).first.wait_for()
+    page.get_by_text("On: receiving orders").wait_for()
+
+    # Regenerating, then saving the page untouched, keeps the connection on.
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=re.compile("webhook secret", re.I)).click()
-    secret_box = page.locator(".secret-once").first
-    secret_box.wait_for()
+    page.locator(".secret-once").first.wait_for()
+    assert page.get_by_label("Receive orders from this platform").is_checked()
     page.screenshot(path=str(artifacts_dir / "integration-talabat.png"), full_page=True)
     assert "alpha-user" not in page.content()  # credentials never come back to the browser
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("On: receiving orders").wait_for()
 
     # The simulator plays Talabat: three signed orders in the Delivery Hero format.
     with app.app_context():

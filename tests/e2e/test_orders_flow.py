@@ -66,8 +66,14 @@ def test_an_order_arrives_is_accepted_rejected_found_and_explained(page, sign_in
     second.focus()
     page.keyboard.press("r")
     page.locator("#reject-dialog").wait_for(state="visible")
+    # Like the order page, no reason is chosen for the kitchen: the dialog asks for one.
+    assert page.locator("#reject-reason").input_value() == ""
+    assert page.locator("#reject-reason option").first.inner_text() == "Choose a reason…"
+    page.locator("#reject-dialog").get_by_role("button", name="Reject order").click()
+    assert page.locator("#reject-dialog").is_visible()  # not sent without a reason
     page.select_option("#reject-reason", "KITCHEN_TOO_BUSY_TO_PREPARE_ORDER")
     page.locator("#reject-dialog").get_by_role("button", name="Reject order").click()
+    page.get_by_text("Order #70000002 rejected: Kitchen too busy to prepare the order.").wait_for()
     page.locator("#lane-done summary").click()
     page.locator("#lane-done .order-card", has_text="#70000002").wait_for()
 

@@ -23,8 +23,21 @@ def form(platform, **changes):
     return {name: value for name, value in data.items() if value is not None}
 
 
-def save(admin, platform, data):
-    return admin.post(f"/integrations/{platform}/", data, page=f"/integrations/{platform}/")
+def save(admin, platform, data, secret_first=True):
+    """Save the form as an admin would; turning a connection on needs its webhook secret, so unless
+    `secret_first` is False one is generated first (a draft connection) when none is stored."""
+    page = f"/integrations/{platform}/"
+    if secret_first and data.get("is_enabled") and \
+            "Regenerate webhook secret" not in admin.client.get(page).get_data(as_text=True):
+        admin.post(f"/integrations/{platform}/webhook-secret", page=page)
+    return admin.post(page, data, page=page)
+
+
+def assert_nothing_saved(conninfo, company, platform):
+    """No connection, or only the draft the webhook secret created: nothing of the form was stored."""
+    row = integration_row(conninfo, company.id, platform)
+    assert row is None or (row["is_enabled"] is False and row["api_key"] is None and row["base_url"] is None
+                           and row["merchant_id"] is None and row["store_id"] is None and row["auto_accept"] == {})
 
 
 def decrypt(app, company_id, token):
@@ -57,12 +70,12 @@ def test_a_valid_form_is_saved_with_credentials_encrypted(app, admin, client, co
             assert decrypt(app, company.id, row[name]) == value
         else:
             assert row[name] == value
-    assert row["webhook_secret"] is None
+    assert row["webhook_secret"]  # generated before the connection could be turned on
 
     page = client.get(f"/integrations/{platform}/")
     assert ("success", f"Saved the {platform.title()} connection.") in flashes(page)
     text = page.get_data(as_text=True)
-    assert text.count("•••• set") == 2
+    assert text.count("•••• set") == 3  # api key, api secret, webhook secret
     if "merchant_id" in FORMS[platform]:
         assert f'value="{FORMS[platform]["merchant_id"]}"' in text  # identifiers are shown in clear
     client.get("/integrations/")
@@ -95,7 +108,7 @@ def test_invalid_values_are_shown_next_to_their_field_and_nothing_is_saved(admin
 
     assert response.status_code == 422
     assert field_errors(response) == {field: [message]}
-    assert integration_row(owner_conninfo, company.id, platform) is None
+    assert_nothing_saved(owner_conninfo, company, platform)
     page = response.get_data(as_text=True)
     typed = list(changes.values())[0]
     if typed:
@@ -130,7 +143,7 @@ def test_turning_on_without_the_required_credentials_is_refused(app, admin, comp
     assert response.status_code == 422
     required = {name for name, _label, needed in adapter_for(platform).credential_fields if needed}
     assert field_errors(response) == {name: [REQUIRED] for name in required}
-    assert integration_row(owner_conninfo, company.id, platform) is None
+    assert_nothing_saved(owner_conninfo, company, platform)
 
 
 def test_a_disabled_connection_may_be_saved_as_a_draft(admin, company, owner_conninfo):
@@ -152,7 +165,7 @@ def test_the_database_rule_is_shown_not_a_server_error(admin, company, owner_con
     assert response.status_code == 422
     assert "The change was refused: Talabat integration requires api_key and merchant_id." in \
         response.get_data(as_text=True)
-    assert integration_row(owner_conninfo, company.id, "talabat") is None
+    assert_nothing_saved(owner_conninfo, company, "talabat")
 
 
 def test_an_empty_secret_keeps_the_stored_one_and_a_new_value_replaces_it(app, admin, client, company,
@@ -196,6 +209,12 @@ def test_turn_on_and_off(admin, client, company, owner_conninfo):
 
     save(admin, "nashmi", form("nashmi", is_enabled=None, api_key="", api_secret="nashmi-secret-PLAIN-2"))
     response = admin.post("/integrations/nashmi/enable", page=page, follow_redirects=True)
+    assert ("error", "Generate a webhook secret before turning Nashmi on: without it, the platform's webhooks "
+                     "cannot be verified and every order would be refused.") in flashes(response)
+    assert integration_row(owner_conninfo, company.id, "nashmi")["is_enabled"] is False
+
+    admin.post("/integrations/nashmi/webhook-secret", page=page)
+    response = admin.post("/integrations/nashmi/enable", page=page, follow_redirects=True)
     assert ("success", "Nashmi is on.") in flashes(response)
     assert integration_row(owner_conninfo, company.id, "nashmi")["is_enabled"] is True
 
@@ -214,4 +233,39 @@ def test_button_posts_need_the_csrf_token(admin, client, company, owner_conninfo
     save(admin, "nashmi", form("nashmi"))
     response = client.post("/integrations/nashmi/disable")
     assert response.status_code == 400
+    assert integration_row(owner_conninfo, company.id, "nashmi")["is_enabled"] is True
+
+
+def test_saving_on_without_a_webhook_secret_is_refused_and_says_why(admin, client, company, owner_conninfo):
+    page = client.get("/integrations/careem/").get_data(as_text=True)
+    assert "Needs a webhook secret first: generate one beside this form." in page
+
+    response = save(admin, "careem", form("careem"), secret_first=False)
+
+    assert response.status_code == 422
+    assert field_errors(response) == {"is_enabled": [
+        "Generate a webhook secret before turning Careem on: without it, the platform's webhooks cannot be "
+        "verified and every order would be refused."]}
+    assert 'value="BRAND-3"' in response.get_data(as_text=True)  # what was typed is kept
+    assert integration_row(owner_conninfo, company.id, "careem") is None
+    # Saved off, it is kept as a draft; with a secret it may be turned on.
+    assert save(admin, "careem", form("careem", is_enabled=None), secret_first=False).status_code == 302
+    assert save(admin, "careem", form("careem")).status_code == 302
+    assert integration_row(owner_conninfo, company.id, "careem")["is_enabled"] is True
+
+
+def test_the_service_refuses_on_without_a_webhook_secret(app, company, owner_conninfo):
+    """The rule is the service's: the CLI and any other caller are refused as the page is."""
+    from portal.integrations.services import MissingWebhookSecret, save_integration
+    from portal.tenancy import tenant
+
+    with app.app_context(), tenant(company.id):
+        from portal.extensions import db
+        from portal.models import Company
+        row = db.session.get(Company, company.id)
+        with pytest.raises(MissingWebhookSecret):
+            save_integration(row, "nashmi", is_enabled=True, store_id="S1",
+                             new_secrets={"api_key": "k", "api_secret": "s"})
+        save_integration(row, "nashmi", is_enabled=True, store_id="S1",
+                         new_secrets={"api_key": "k", "api_secret": "s", "webhook_secret": "w" * 32})
     assert integration_row(owner_conninfo, company.id, "nashmi")["is_enabled"] is True

@@ -1,6 +1,7 @@
 """The webhook address and secret: shown once when generated, stored encrypted, never audited in clear."""
 import json
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -11,7 +12,9 @@ NEW_SECRET = re.compile(r'<input type="text" id="new-webhook-secret" value="([^"
 
 
 def generate(admin, platform):
-    return admin.post(f"/integrations/{platform}/webhook-secret", page=f"/integrations/{platform}/")
+    """Generate a secret and follow the redirect to the page that shows it."""
+    return admin.post(f"/integrations/{platform}/webhook-secret", page=f"/integrations/{platform}/",
+                      follow_redirects=True)
 
 
 def test_a_generated_secret_is_shown_once_and_stored_encrypted(app, admin, client, company, owner_conninfo, pages):
@@ -20,6 +23,7 @@ def test_a_generated_secret_is_shown_once_and_stored_encrypted(app, admin, clien
     response = generate(admin, "careem")
 
     assert response.status_code == 200
+    assert response.request.path == "/integrations/careem/"  # redirected: the POST URL is not left open
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
     secret = NEW_SECRET.search(page).group(1)
@@ -131,3 +135,72 @@ def test_without_the_receiver_the_address_follows_the_stable_name(app, monkeypat
     with app.app_context():
         assert services.webhook_url(integration, public_url="http://127.0.0.1:5000/") == \
             f"http://127.0.0.1:5000/webhooks/top_delivery/{integration.id}"
+
+
+class _Form(HTMLParser):
+    """The values a browser would submit from the connection form, untouched."""
+
+    def __init__(self):
+        super().__init__()
+        self.inside, self.values = False, {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = "integration-form" in (attrs.get("class") or "")
+        elif self.inside and tag == "input" and attrs.get("name"):
+            if attrs.get("type") == "checkbox":
+                if "checked" in attrs:
+                    self.values[attrs["name"]] = attrs.get("value") or "on"
+            else:
+                self.values[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def untouched(page):
+    parser = _Form()
+    parser.feed(page)
+    return parser.values
+
+
+def test_regenerating_then_saving_the_page_as_shown_keeps_every_setting(admin, client, company, owner_conninfo):
+    save(admin, "careem", form("careem"))
+    generate(admin, "careem")
+    before = integration_row(owner_conninfo, company.id, "careem")
+    assert before["is_enabled"] is True
+
+    response = admin.post("/integrations/careem/webhook-secret", page="/integrations/careem/")
+    assert response.status_code == 302 and response.headers["Location"] == "/integrations/careem/"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    values = untouched(page)
+    assert values["is_enabled"] == "y" and values["auto_accept_enabled"] == "y"  # "Receive orders" still ticked
+
+    assert admin.post("/integrations/careem/", values, page="/integrations/careem/").status_code == 302
+    after = integration_row(owner_conninfo, company.id, "careem")
+    for column in ("is_enabled", "commission_rate", "base_url", "auto_accept", "merchant_id", "store_id", "api_key",
+                   "api_secret"):
+        assert after[column] == before[column], column
+    assert after["webhook_secret"] != before["webhook_secret"]  # the regenerated one, kept by the save
+
+
+def test_a_reveal_ticket_shows_only_the_secret_it_names(app, admin, client, company, owner_conninfo):
+    """A ticket is void once the secret changed again, or for another connection."""
+    from portal.integrations.services import reveal_ticket, revealed_secret
+    from portal.models import IntegrationConfig
+
+    generate(admin, "careem")
+    generate(admin, "nashmi")
+    careem = integration_row(owner_conninfo, company.id, "careem")
+    nashmi = integration_row(owner_conninfo, company.id, "nashmi")
+    with app.app_context():
+        first = IntegrationConfig(id=careem["id"], company_id=company.id, webhook_secret=careem["webhook_secret"])
+        other = IntegrationConfig(id=nashmi["id"], company_id=company.id, webhook_secret=nashmi["webhook_secret"])
+        ticket = reveal_ticket(first)
+        assert revealed_secret(first, ticket) == decrypt(app, company.id, careem["webhook_secret"])
+        assert revealed_secret(other, ticket) is None
+        assert revealed_secret(first, {**ticket, "at": ticket["at"] - 3600}) is None
+        first.webhook_secret = nashmi["webhook_secret"]
+        assert revealed_secret(first, ticket) is None

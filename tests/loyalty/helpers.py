@@ -34,7 +34,10 @@ def make_program(app, company, tiers=(), **values):
 
 def add_order(app, company, integration_id, phone="+966551234567", total="100.00", status="OUT_FOR_DELIVERY",
               name="Noura Al-Harbi", is_test=False, **values):
-    """One order of `company` with this phone and total; returns its id."""
+    """One order of `company` with this phone and total, delivered by the restaurant itself (so staff may
+    mark it delivered: a platform rider's deliveries are the platform's to report); returns its id."""
+    values.setdefault("platform_data", {"delivery": {"riderPickupTime": None},   # Talabat, HungerStation
+                                        "details": {"delivery_type": "merchant"}})  # Careem
     number = next(_numbers)
     with app.app_context(), tenant(company.id):
         integration = db.session.get(IntegrationConfig, integration_id)

@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import DeliveryOrder, OrderStatus, User
-from portal.orders.lifecycle import can_move
+from portal.orders.lifecycle import can_move, staff_can_move, steps_between
 from portal.orders.services import ACTIONS, ActionRefused, perform
 from portal.tenancy import tenant
 from tests.orders.helpers import add_order
@@ -25,12 +25,18 @@ def _rows(conninfo, sql, params=()):
         return connection.execute(sql, params).fetchall()
 
 
+# Who delivers: a Talabat rider (no riderPickupTime means the restaurant delivers), or the customer collects.
+DELIVERY = {"rider": {}, "restaurant": {"platform_data": {"delivery": {"riderPickupTime": None}}},
+            "pickup": {"order_type": "PICKUP"}}
+
+
+@pytest.mark.parametrize("delivery", list(DELIVERY))
 @pytest.mark.parametrize("status", [status.value for status in OrderStatus])
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_every_state_and_action(app, kitchen, owner_conninfo, status, action):
+def test_every_state_and_action(app, kitchen, owner_conninfo, status, action, delivery):
     company, integration_id = kitchen
-    order_id = add_order(app, company, integration_id, status=status)
-    allowed = can_move(OrderStatus(status), ACTIONS[action].target)
+    order_id = add_order(app, company, integration_id, status=status, **DELIVERY[delivery])
+    allowed = staff_can_move(OrderStatus(status), ACTIONS[action].target, rider_collects=delivery == "rider")
     with app.app_context(), tenant(company.id):
         user = db.session.get(User, company.user_id("USER"))
         if allowed:
@@ -47,9 +53,24 @@ def test_every_state_and_action(app, kitchen, owner_conninfo, status, action):
     if allowed:
         assert final == ACTIONS[action].target.value
         assert history == 1 and audits == 1
-        assert calls <= 1  # some steps have no platform call (e.g. "start preparing")
+        # some steps have no platform call (e.g. "start preparing"); a skip pushes each step it passes
+        assert calls <= len(steps_between(OrderStatus(status), ACTIONS[action].target))
     else:
         assert (final, history, calls, audits) == (status, 0, 0, 0)
+
+
+def test_staff_moves_make_sense_for_the_state_and_who_delivers():
+    new, ready, on_the_way = OrderStatus.PENDING, OrderStatus.READY_FOR_PICKUP, OrderStatus.OUT_FOR_DELIVERY
+    assert not staff_can_move(new, OrderStatus.DELIVERED, rider_collects=False)   # a new order is accepted first
+    assert not staff_can_move(new, OrderStatus.CANCELLED, rider_collects=False)   # …or rejected
+    assert staff_can_move(ready, OrderStatus.DELIVERED, rider_collects=False)
+    assert not staff_can_move(ready, OrderStatus.DELIVERED, rider_collects=True)  # the platform reports it
+    assert not staff_can_move(ready, OrderStatus.OUT_FOR_DELIVERY, rider_collects=True)
+    assert not staff_can_move(on_the_way, OrderStatus.CANCELLED, rider_collects=True)
+    assert staff_can_move(on_the_way, OrderStatus.CANCELLED, rider_collects=False)
+    assert steps_between(OrderStatus.ACCEPTED, OrderStatus.DELIVERED) == [
+        OrderStatus.IN_PREPARATION, ready, on_the_way, OrderStatus.DELIVERED]
+    assert steps_between(OrderStatus.ACCEPTED, OrderStatus.CANCELLED) == [OrderStatus.CANCELLED]
 
 
 def test_never_backwards_and_nothing_after_the_end():

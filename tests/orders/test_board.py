@@ -110,13 +110,54 @@ def test_a_refused_action_says_why_and_changes_nothing(app, auth, client, kitche
     assert response.status_code == 404
 
 
-def test_without_javascript_actions_redirect_back_with_a_message(app, auth, client, kitchen):
+def test_without_javascript_actions_redirect_back_with_a_message(app, auth, client, kitchen, owner_conninfo):
     company, integration = kitchen
-    order_id = add_order(app, company, integration)
+    order_id = add_order(app, company, integration, order_number="REJ1")
     auth.login(company.email("USER"))
-    response = auth.post(f"/orders/{order_id}/actions/reject", {"reason": "TOO_BUSY"}, page="/board",
-                         follow_redirects=True)
-    assert "rejected" in response.get_data(as_text=True).lower() or "reject" in response.get_data(as_text=True)
+    response = auth.post(f"/orders/{order_id}/actions/reject", {"reason": "KITCHEN_TOO_BUSY_TO_PREPARE_ORDER"},
+                         page="/board")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/board")
+    page = client.get("/board").get_data(as_text=True)
+    assert '<div class="flash flash-success">Order #REJ1 rejected: Kitchen too busy to prepare the order.</div>' \
+        in page
+    with psycopg.connect(owner_conninfo) as connection:
+        assert connection.execute("SELECT status FROM delivery_orders").fetchone() == ("REJECTED",)
+
+
+def test_the_board_reject_dialog_asks_for_a_reason_like_the_order_page(app, auth, client, kitchen):
+    company, integration = kitchen
+    add_order(app, company, integration)
+    auth.login(company.email("USER"))
+    page = client.get("/board").get_data(as_text=True)
+    dialog = page.split('<dialog id="reject-dialog"')[1].split("</dialog>")[0]
+    select = dialog.split('<select id="reject-reason"')[1].split("</select>")[0]
+    assert 'required data-placeholder="Choose a reason…"' in select
+    assert '<option value="" selected>Choose a reason…</option>' in select  # nothing chosen for the person
+
+
+@pytest.mark.parametrize("reason", ["", "NOT_A_REASON"])
+def test_rejecting_from_the_board_without_a_reason_says_so(app, auth, client, kitchen, owner_conninfo, reason):
+    company, integration = kitchen
+    order_id = add_order(app, company, integration, order_number="REJ2")
+    auth.login(company.email("USER"))
+    auth.post(f"/orders/{order_id}/actions/reject", {"reason": reason}, page="/board")
+    page = client.get("/board").get_data(as_text=True)
+    assert '<div class="flash flash-error">Choose a reason to reject order #REJ2.</div>' in page
+    with psycopg.connect(owner_conninfo) as connection:
+        assert connection.execute("SELECT status FROM delivery_orders").fetchone() == ("PENDING",)
+
+
+def test_the_answer_to_each_action_is_a_sentence(app, auth, client, kitchen):
+    company, integration = kitchen
+    order_id = add_order(app, company, integration, order_number="S1")
+    auth.login(company.email("USER"))
+    answers = []
+    for action in ("accept", "start", "ready"):
+        auth.post(f"/orders/{order_id}/actions/{action}", page="/board")
+        answers.append(client.get("/board").get_data(as_text=True).split('<div class="flash flash-')[1]
+                       .split("</div>")[0])
+    assert answers == ['success">Order #S1 accepted.', 'success">Order #S1 is being prepared.',
+                       'success">Order #S1 is ready.']
 
 
 def test_pause_a_platform_from_the_board(app, auth, client, kitchen, owner_conninfo):
