@@ -132,8 +132,6 @@ def register_request_hooks(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.headers.get("HX-Request"):
-            response.vary.add("HX-Request")
         return response
 
 

@@ -1,4 +1,5 @@
-"""Web helpers every area shares: query parameters cleaned once for every request, and safe page numbers.
+"""Web helpers every area shares: a page or its htmx fragment, safe "next" addresses, query
+parameters cleaned once for every request, and safe page numbers.
 
 A NUL in a search box made PostgreSQL refuse the query (500, or a CSV export cut off after its 200),
 and `?page=99999999999999999999` overflowed the OFFSET. Here, before any view runs, every query
@@ -7,7 +8,9 @@ parameter loses its control characters and `page` becomes a number within MAX_PA
 """
 import re
 
-from flask import request
+from urllib.parse import urlsplit
+
+from flask import make_response, redirect, render_template, request
 from werkzeug.datastructures import ImmutableMultiDict
 
 MAX_PAGE = 10_000  # far beyond any list the portal shows, far below a bigint OFFSET
@@ -42,6 +45,41 @@ def clean_query_args():
         request.args = ImmutableMultiDict(cleaned)
 
 
+def page_or_fragment(page_template, fragment_template, status=200, **context):
+    """The whole page, or only the fragment an htmx request swaps in.
+
+    Boosted navigation and history restores need the whole page. Every answer varies on HX-Request
+    (`vary_on_htmx`), so no cache hands a fragment to a page load.
+    """
+    fragment = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    return make_response(render_template(fragment_template if fragment else page_template, **context), status)
+
+
+def safe_next(target, default=None):
+    """`target` when it is a path on this site, else `default`: never another host.
+
+    "//evil.test", "https://evil.test" and "/\\evil.test" (browsers read a backslash as a slash) are refused.
+    """
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def redirect_back(target, default):
+    """Redirect to a safe `next` (a form's hidden field), else to `default`."""
+    return redirect(safe_next(target, default))
+
+
+def vary_on_htmx(response):
+    """after_request: pages and fragments share URLs, so every answer varies on HX-Request."""
+    response.vary.add("HX-Request")
+    return response
+
+
 def register(app):
-    """Hook the shared request cleaning into the app (called by create_app)."""
+    """Hook the shared request handling into the app (called by create_app)."""
     app.before_request(clean_query_args)
+    app.after_request(vary_on_htmx)

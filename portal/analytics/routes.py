@@ -15,7 +15,7 @@ from ..i18n import PLATFORM_LABELS
 from ..i18n import money as format_money
 from ..integrations.services import SYNC_LABELS
 from ..models import DeliveryPlatform, UserRole
-from ..orders.routes import page_or_fragment
+from ..web import page_or_fragment
 from .forms import PRESETS, parse_range
 from .services import (build_report, health_report, reconciliation, reconciliation_table, table_csv,
                        weekday_names)

@@ -1,26 +1,15 @@
 """Sign in, sign out, and the English/Arabic switch."""
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
+from ..web import safe_next
 from .forms import EmptyForm, LanguageForm, LoginForm
 from .services import authenticate, record_sign_in
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target):
-    """Only same-site paths are followed after sign-in or a language switch."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
-            or "\\" in target):
-        return None
-    return target
 
 
 def _account_key():
@@ -62,7 +51,7 @@ def login_post():
     login_user(result.user)
     session.permanent = True
     record_sign_in(result.user)
-    return redirect(_safe_next(form.next.data) or url_for("dashboard.index"))
+    return redirect(safe_next(form.next.data, url_for("dashboard.index")))
 
 
 @bp.post("/logout")
@@ -88,4 +77,4 @@ def language():
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
             db.session.commit()
-    return redirect(_safe_next(form.next.data) or url_for("dashboard.index"))
+    return redirect(safe_next(form.next.data, url_for("dashboard.index")))

@@ -16,9 +16,9 @@ from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..i18n import localized
 from ..lookups import get_or_404
+from ..web import page_or_fragment
 from ..models import (CustomerLoyalty, DeliveryOrder, LoyaltyProgram, LoyaltyProgramType, LoyaltyTier,
                       LoyaltyTransaction, OrderStatus, UserRole)
-from ..orders.routes import page_or_fragment
 from . import bp, queries, services
 from .forms import (PROGRAM_TYPE_LABELS, AdjustForm, MemberForm, ProgramForm, RedeemForm, ReferrerForm, RefundForm,
                     TierForm)
@@ -466,9 +466,7 @@ def _panel_response(order, **kwargs):
     if request.htmx:
         db.session.expire_all()
         order = db.session.get(DeliveryOrder, order.id)
-        response = make_response(render_template("loyalty/_order_panel.html", panel=loyalty_panel(order, **kwargs)))
-        response.vary.add("HX-Request")
-        return response
+        return render_template("loyalty/_order_panel.html", panel=loyalty_panel(order, **kwargs))
     if kwargs.get("message"):
         flash(kwargs["message"][1], kwargs["message"][0])
     phone = kwargs.get("phone")

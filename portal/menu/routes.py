@@ -15,7 +15,7 @@ from ..extensions import db
 from ..lookups import get_or_404
 from ..models import IntegrationConfig, MenuSyncRun, ModifierGroup, ModifierOption, PlatformProduct, Product, UserRole
 from ..platforms import adapter_for
-from ..web import page_number
+from ..web import page_number, page_or_fragment, redirect_back
 from . import availability as avail
 from . import bp, cells, csv_io, mapping, services, sync
 from .forms import ConfirmImportForm, ImportForm, ProductForm, SoldOutForm, SyncForm
@@ -38,14 +38,6 @@ def _plain_amount(amount):
     return str(Decimal(amount).quantize(Decimal(1).scaleb(-get_currency_precision(g.company.currency))))
 
 
-def render_page_or_fragment(page_template, fragment_template, status=200, **context):
-    """The whole page, or only the fragment an htmx request swaps in (not for boosts or history restores)."""
-    fragment = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    response = make_response(render_template(fragment_template if fragment else page_template, **context), status)
-    response.vary.add("HX-Request")
-    return response
-
-
 def _active_product(product_id):
     return get_or_404(Product, product_id, hidden=lambda product: product.deleted_at is not None)
 
@@ -56,8 +48,7 @@ def _checked_post():
 
 
 def _back(default):
-    target = request.form.get("next") or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else default)
+    return redirect_back(request.form.get("next"), default)
 
 
 def _form_errors(form, error):
@@ -80,7 +71,7 @@ def index():
     page = services.catalog_page(q, category, page_number(), deleted=deleted)
     active, removed = services.product_counts()
     product_ids = [product.id for product in page.items]
-    response = render_page_or_fragment(
+    response = page_or_fragment(
         "menu/index.html", "menu/_products.html", page=page, q=q, category=category, deleted=deleted,
         categories=services.categories(), counts=(active, removed), windows=avail.open_windows(product_ids),
         groups=services.groups_of(product_ids))
@@ -387,7 +378,7 @@ def mappings():
                           sum(1 for cell in row if cell.mapping is None)))
     missing_labels = {count: ngettext("Not mapped on %(num)s platform", "Not mapped on %(num)s platforms", count)
                       for count in range(1, len(integrations) + 1)}
-    response = render_page_or_fragment(
+    response = page_or_fragment(
         "menu/mappings.html", "menu/_grid.html", integrations=integrations, page=page, grid_rows=grid_rows, args=args,
         categories=services.categories(), unmapped=mapping.unmapped_count(integrations), sizes=GRID_SIZES,
         parts=shared, missing_labels=missing_labels, select_label=_("Select"))
@@ -576,7 +567,7 @@ def availability():
     q = (request.args.get("q") or "").strip()[:100]
     only = request.args.get("sold_out") == "1"
     page = avail.availability_page(q, only, page_number())
-    response = render_page_or_fragment("menu/availability.html", "menu/_availability_list.html", page=page, q=q,
+    response = page_or_fragment("menu/availability.html", "menu/_availability_list.html", page=page, q=q,
                                        only_sold_out=only, **_availability_context(page.items))
     if request.htmx:
         response.headers["HX-Push-Url"] = url_for("menu.availability", **{k: v for k, v in (
@@ -724,7 +715,7 @@ def _sync_answer(run, message, category="success"):
 def run(run_id):
     """A run's progress (polled by the page while it runs) and its report of what failed and why."""
     run = get_or_404(MenuSyncRun, run_id)
-    response = render_page_or_fragment("menu/run.html", "menu/_sync_run.html", run=run, labels=sync.STATUS_LABELS,
+    response = page_or_fragment("menu/run.html", "menu/_sync_run.html", run=run, labels=sync.STATUS_LABELS,
                                        progress=sync.progress_percent, csrf=EmptyForm(),
                                        integration=db.session.get(IntegrationConfig, run.integration_config_id))
     response.headers["Cache-Control"] = "no-store"

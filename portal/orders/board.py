@@ -4,7 +4,7 @@ The board polls GET /board/lanes every second with the version it shows; an unch
 204 with no body, a changed one only the lanes whose cards changed (out-of-band swaps of whole
 lanes, so a card can never be duplicated). Polling survives network blips and server restarts.
 """
-from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, g, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from ..lookups import get_or_404
 from ..integrations.services import PAUSE_CHOICES, IntegrationError, pause_store, resume_store, set_auto_accept
 from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRole
 from ..platforms import adapter_for
+from ..web import redirect_back
 from . import bp
 from .cards import render_cards
 from .services import (ACTIONS, LANES, NEW_CARDS, ActionRefused, board_rows, board_version, done_message,
@@ -80,7 +81,6 @@ def lanes():
         response = make_response(render_template("orders/_board_update.html",
                                                  **_board_context(changed, version=version)))
     response.headers["Cache-Control"] = "no-store"
-    response.vary.add("HX-Request")
     return response
 
 
@@ -112,8 +112,7 @@ def _answer(message, category):
         response.headers["Cache-Control"] = "no-store"
         return response
     flash(message, category)
-    target = request.form.get("next") or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("orders.board"))
+    return redirect_back(request.form.get("next"), url_for("orders.board"))
 
 
 @bp.post("/board/integrations/<integration_id>/pause")

@@ -8,23 +8,12 @@ from flask_babel import get_locale
 
 from ..auth.decorators import roles_required
 from ..models import DeliveryPlatform, OrderStatus, UserRole
+from ..web import page_or_fragment
 from . import bp
 from .queries import (ORDER_TYPE_LABELS, PUSH_LABELS, SORTS, export_csv, export_filename, first_name, get_order,
                       has_any_orders, item_name, items_count, money_breakdown, order_timeline, orders_page,
                       parse_filters, reason_labels)
 from .services import ACTIONS, DEFAULT_PREPARATION_MINUTES, available_actions, reasons_for, skip_confirmation
-
-
-def page_or_fragment(page_template, fragment_template, **context):
-    """The whole page, or only the fragment an htmx request swaps in (STYLE.md 6 and 7).
-
-    Boosted navigation and history restores need the whole page; the answer varies on HX-Request
-    either way, so no cache hands a fragment to a page load.
-    """
-    fragment = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    response = make_response(render_template(fragment_template if fragment else page_template, **context))
-    response.vary.add("HX-Request")
-    return response
 
 
 def _order_or_404(order_id):
