@@ -104,8 +104,6 @@ def disable(platform):
 
 def _set_enabled(platform, enabled):
     adapter = _adapter_or_404(platform)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         set_enabled(g.company, adapter.platform, enabled)
     except MissingCredentials:
@@ -130,8 +128,6 @@ def generate_secret(platform):
     the secret: the cookie is signed, not encrypted.
     """
     adapter = _adapter_or_404(platform)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     integration, _secret = generate_webhook_secret(g.company, adapter.platform)
     session[REVEAL_KEY] = reveal_ticket(integration)
     return redirect(url_for("integrations.edit", platform=platform))
@@ -142,8 +138,6 @@ def generate_secret(platform):
 def test_connection(platform):
     """Check once that the platform's API address answers, and record the result."""
     adapter = _adapter_or_404(platform)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     integration = get_integration(g.company, adapter.platform)
     if integration is None:
         flash(_("Save the connection with the platform's API address first."), "error")

@@ -170,8 +170,6 @@ def _preview(form):
 def activate_program(program_id):
     """Make this the active program; members move to it with their points."""
     program = _program_or_404(program_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         services.activate_program(program)
         db.session.commit()
@@ -187,8 +185,6 @@ def activate_program(program_id):
 def deactivate_program(program_id):
     """Pause the program: nothing is earned or redeemed; balances stay."""
     program = _program_or_404(program_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     services.deactivate_program(program)
     flash(_("“%(name)s” is paused. Customers keep their points.", name=program.name), "success")
     return redirect(url_for("loyalty.index"))
@@ -254,8 +250,6 @@ def update_tier(tier_id):
 def delete_tier(tier_id):
     """Remove a tier; its members move to the tier they now qualify for."""
     tier = get_or_404(LoyaltyTier, tier_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     name = tier.name
     services.delete_tier(db.session.get(LoyaltyProgram, tier.loyalty_program_id), tier)
     flash(_("Removed the tier %(name)s.", name=name), "success")
@@ -551,8 +545,6 @@ def refund(order_id):
 def award(order_id):
     """Earn a delivered order's points now, if they were not earned when it was delivered."""
     order = _order_for_panel(order_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         result = services.award_missed(order, current_user)
     except LoyaltyError as error:

@@ -42,11 +42,6 @@ def _active_product(product_id):
     return get_or_404(Product, product_id, hidden=lambda product: product.deleted_at is not None)
 
 
-def _checked_post():
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-
-
 def _back(default):
     return redirect_back(request.form.get("next"), default)
 
@@ -158,7 +153,6 @@ def update(product_id):
 def delete(product_id):
     """Take a product off the menu (it can be restored)."""
     product = _active_product(product_id)
-    _checked_post()
     services.delete_product(product, current_user)
     db.session.commit()
     flash(_("%(name)s was removed from the menu. A full sync takes it off the platforms.", name=product.name),
@@ -171,7 +165,6 @@ def delete(product_id):
 def restore(product_id):
     """Bring a deleted product back."""
     product = get_or_404(Product, product_id, hidden=lambda row: row.deleted_at is None)
-    _checked_post()
     services.restore_product(product)
     db.session.commit()
     flash(_("%(name)s is back on the menu.", name=product.name), "success")
@@ -190,7 +183,6 @@ def _group_of(group_id):
 def add_group(product_id):
     """Add a modifier group (e.g. "Size: choose 1")."""
     product = _active_product(product_id)
-    _checked_post()
     try:
         group = services.add_group(product, request.form)
     except MenuError as error:
@@ -207,7 +199,6 @@ def add_group(product_id):
 def update_group(group_id):
     """Rename a group or change how many choices it takes."""
     group, product = _group_of(group_id)
-    _checked_post()
     try:
         services.update_group(product, group, request.form)
     except MenuError as error:
@@ -223,7 +214,6 @@ def update_group(group_id):
 @roles_required(UserRole.MANAGER)
 def delete_group(group_id):
     group, product = _group_of(group_id)
-    _checked_post()
     name = group.name
     db.session.delete(group)
     db.session.commit()
@@ -236,7 +226,6 @@ def delete_group(group_id):
 def add_option(group_id):
     """Add an option to a group, with its price change."""
     group, product = _group_of(group_id)
-    _checked_post()
     try:
         option = services.add_option(g.company, group, request.form)
     except MenuError as error:
@@ -253,7 +242,6 @@ def add_option(group_id):
 def delete_option(option_id):
     option = get_or_404(ModifierOption, option_id)
     group, product = _group_of(option.group_id)
-    _checked_post()
     db.session.delete(option)
     db.session.commit()
     flash(_("Option “%(name)s” removed.", name=option.name), "success")
@@ -265,7 +253,6 @@ def delete_option(option_id):
 def hours(product_id):
     """Availability hours on every platform (e.g. breakfast 06:00–11:00 on weekdays), or always."""
     product = _active_product(product_id)
-    _checked_post()
     rules = [(request.form.getlist(f"days-{index}"), request.form.get(f"start-{index}"),
               request.form.get(f"end-{index}")) for index in range(avail.MAX_RULES)]
     try:
@@ -399,7 +386,6 @@ def _cell_objects(product_id, integration_id):
 def save_cell(product_id, integration_id):
     """Save one cell; an error comes back in place with what was typed."""
     product, integration = _cell_objects(product_id, integration_id)
-    _checked_post()
     result = mapping.save_cell(g.company, product, integration, request.form)
     if result.errors:
         db.session.rollback()
@@ -417,7 +403,6 @@ def save_cell(product_id, integration_id):
 def unmap(product_id, integration_id):
     """Remove one mapping (the product is no longer sold on that platform after the next full sync)."""
     product, integration = _cell_objects(product_id, integration_id)
-    _checked_post()
     result = mapping.unmap(product, integration)
     db.session.commit()
     if request.htmx:
@@ -441,7 +426,6 @@ def _integrations_from(values, name):
 @roles_required(UserRole.MANAGER)
 def bulk():
     """Map selected, change prices by a percentage, reset prices, or copy one platform's mappings to another."""
-    _checked_post()
     action = request.form.get("action")
     product_ids = []
     for raw in request.form.getlist("product_ids"):
@@ -506,7 +490,6 @@ def _waiting_list(rows, **context):
 def accept(platform_product_id):
     """Map a platform product onto the suggested (or chosen) catalog product."""
     platform_product = get_or_404(PlatformProduct, platform_product_id)
-    _checked_post()
     product = _active_product(request.form.get("product_id"))
     try:
         mapping.accept(g.company, platform_product, product)
@@ -528,7 +511,6 @@ def accept(platform_product_id):
 def dismiss(platform_product_id):
     """Hide a platform product from the list (e.g. a discontinued item)."""
     platform_product = get_or_404(PlatformProduct, platform_product_id)
-    _checked_post()
     mapping.dismiss(platform_product)
     db.session.commit()
     if request.htmx:
@@ -619,7 +601,6 @@ def sold_out(product_id):
 def back_on(product_id):
     """End a product's 86 now."""
     product = _active_product(product_id)
-    _checked_post()
     avail.back_on(g.company, product, current_user)
     db.session.commit()
     return _availability_answer(product, _("%(name)s is available again on every platform.", name=product.name))
@@ -689,7 +670,6 @@ def start_sync(integration_id):
 def start_import(integration_id):
     """Queue "Import from platform" (only where the platform hands out its menu)."""
     integration = get_or_404(IntegrationConfig, integration_id)
-    _checked_post()
     try:
         run = sync.start_import(g.company, integration, current_user)
     except MenuError as error:
@@ -729,7 +709,6 @@ def run(run_id):
 def stop_run(run_id):
     """Give up waiting for a platform's report."""
     run = get_or_404(MenuSyncRun, run_id)
-    _checked_post()
     sync.stop_waiting(run, current_user)
     db.session.commit()
     flash(_("The run was stopped. Its items will be sent again by the next sync."), "info")

@@ -1,6 +1,6 @@
 """The Users page (COMPANY_ADMIN): list, create, edit, deactivate."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -102,8 +102,6 @@ def activate(user_id):
 
 def _set_active(user_id, active):
     user = _get_user_or_404(user_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         set_active(current_user, user, active)
     except UserRuleError as error:
