@@ -109,12 +109,14 @@ def register_blueprints(app):
 def register_tasks_and_hooks():
     """Every background task known by name (for `defer`), and the areas' reactions to each other."""
     from . import tasks  # noqa: F401  (registers the tasks on the queue)
-    from .hooks import order_status_changed, platform_call_finished
+    from .hooks import order_page_panels, order_status_changed, platform_call_finished
+    from .loyalty.routes import order_page_panel
     from .loyalty.services import on_status_change
     from .menu.sync import on_call_finished
 
     order_status_changed.connect(on_status_change)
     platform_call_finished.connect(on_call_finished)
+    order_page_panels.connect(order_page_panel)
 
 
 def register_request_hooks(app):
@@ -180,8 +182,8 @@ def register_error_handlers(app):
 
 
 def register_template_helpers(app):
-    from .i18n import register_filters
-    register_filters(app)
+    from . import templating
+    templating.register(app)
 
     @app.context_processor
     def inject_navigation():

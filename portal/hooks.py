@@ -13,3 +13,7 @@ order_status_changed = _signals.signal("order-status-changed")
 
 # A call to a platform finished an attempt (succeeded, failed for now, or dead). Sender: the call.
 platform_call_finished = _signals.signal("platform-call-finished")
+
+# The order page is being drawn. Sender: the order. A receiver returns (template, panel) for a panel
+# of its area on the page (loyalty's), built by the route before rendering, never by the template.
+order_page_panels = _signals.signal("order-page-panels")

@@ -118,7 +118,6 @@ def export(name):
     return response
 
 
-@bp.app_template_global("report_value")
 def report_value(value, kind, currency=None):
     """A report cell in its kind (money, percent, duration, platform, day…), as HTML.
 
@@ -153,7 +152,6 @@ def _formatted(kind, value, currency, locale):
     return number(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else value
 
 
-@bp.app_template_filter("duration")
 def duration(seconds):
     """45 s, 3 min 05 s, 1 h 10 min: how long something took."""
     if seconds is None:
@@ -166,7 +164,6 @@ def duration(seconds):
     return _("%(h)s h %(m)02d min", h=seconds // 3600, m=(seconds % 3600) // 60)
 
 
-@bp.app_template_filter("percent")
 def percent(value, digits=1):
     """12.5 %, in the page's language."""
     if value is None:
@@ -174,29 +171,24 @@ def percent(value, digits=1):
     return format_decimal(value, "0." + "0" * digits if digits else "0") + "\u00a0%"
 
 
-@bp.app_template_filter("number")
 def number(value):
     """1,234 (or ١٬٢٣٤-style grouping as the page's language writes it)."""
     return "—" if value is None else format_decimal(value)
 
 
-@bp.app_template_filter("format_day")
 def format_day(day):
     """'Sun 3 Mar 2025': a report day, weekday first."""
     return format_date(day, "EEE d MMM y")
 
 
-@bp.app_template_filter("currency_places")
 def currency_places(currency):
     return get_currency_precision(currency)
 
 
-@bp.app_template_filter("sync_label")
 def sync_label(status):
     return SYNC_LABELS.get(status, status)
 
 
-@bp.app_template_filter("minutes_label")
 def minutes_label(minutes):
     """7 min, 2 h 05 min, 3 days: how long ago, to the minute."""
     if minutes is None:

@@ -25,14 +25,12 @@ from .forms import (PROGRAM_TYPE_LABELS, AdjustForm, MemberForm, ProgramForm, Re
 from .services import LoyaltyError
 
 
-@bp.app_template_global("loyalty_type_label")
 def loyalty_type_label(value):
     """'TIER_BASED' -> 'Tiers'."""
     key = getattr(value, "value", value)
     return PROGRAM_TYPE_LABELS.get(key, key)
 
 
-@bp.app_template_global("tier_label")
 def tier_label(tier):
     """A tier's name in the page's language."""
     if tier is None:
@@ -40,7 +38,6 @@ def tier_label(tier):
     return localized(tier)
 
 
-@bp.app_template_filter("format_date_short")
 def format_date_short(value):
     """'3 Mar' in the page's language."""
     from flask_babel import format_date
@@ -403,7 +400,11 @@ def set_referrer(member_id):
 
 # --- The loyalty panel on an order ---------------------------------------------------------------------
 
-@bp.app_template_global("loyalty_panel")
+def order_page_panel(order):
+    """The loyalty panel of the order page (connected to hooks.order_page_panels in create_app)."""
+    return "loyalty/_order_panel.html", loyalty_panel(order)
+
+
 def loyalty_panel(order, phone=None, redeem_form=None, refund_form=None, message=None):
     """What the order page's loyalty panel shows: the customer, what the order earned, what may be redeemed."""
     program = services.active_program()
@@ -554,7 +555,6 @@ def award(order_id):
                                                         number=order.order_number, points=result.earned)))
 
 
-@bp.app_template_global("loyalty_status_closed")
 def loyalty_status_closed(order):
     """True when the order is cancelled or rejected."""
     return order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED)

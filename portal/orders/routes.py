@@ -7,6 +7,7 @@ from flask import abort, g, make_response, render_template, request, stream_with
 from flask_babel import get_locale
 
 from ..auth.decorators import roles_required
+from ..hooks import order_page_panels
 from ..models import DeliveryPlatform, OrderStatus, UserRole
 from ..web import page_or_fragment
 from . import bp
@@ -59,8 +60,9 @@ def show(order_id):
     """One order: what was ordered, the money, the customer, the timeline, the raw payload, the actions."""
     order = _order_or_404(order_id)
     actions = [ACTIONS[name] for name in available_actions(order)]
+    panels = [panel for _receiver, panel in order_page_panels.send(order) if panel]
     return render_template(
-        "orders/show.html", order=order, actions=actions, timeline=order_timeline(order),
+        "orders/show.html", order=order, actions=actions, timeline=order_timeline(order), panels=panels,
         reasons={action.name: reasons_for(order, action.name) for action in actions if action.needs_reason},
         confirmations={action.name: skip_confirmation(order, action.name) for action in actions},
         default_preparation_minutes=DEFAULT_PREPARATION_MINUTES, money=money_breakdown(order),
