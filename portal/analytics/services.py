@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..i18n import PLATFORM_LABELS, OUTCOME_LABELS
+from ..models import CallStatus
 from . import queries
 
 PLATFORM_COLOURS = {  # the .platform-* badge colours of static/css/portal.css
@@ -622,4 +623,4 @@ def error_label(source, kind):
         return _("Webhook: %(outcome)s", outcome=OUTCOME_LABELS.get(kind, kind))
     status, _sep, action = kind.partition(":")
     return _("Call %(action)s: %(status)s", action=action.replace("_", " ").lower(),
-             status=_("gave up") if status == "DEAD" else _("failed, will retry"))
+             status=_("gave up") if status == CallStatus.DEAD else _("failed, will retry"))

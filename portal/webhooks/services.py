@@ -26,6 +26,7 @@ from ..extensions import db
 from ..queue import defer
 from ..models import (Company, DeliveryOrder, IntegrationConfig, OrderStatus, OrderStatusHistory, Product,
                       WebhookLog)
+from ..models import WebhookOutcome as Outcome
 from ..orders.lifecycle import TransitionRefused, apply_status, can_move
 from ..platforms import adapter_for
 from ..platforms.base import ParseContext, SignatureError, WebhookError
@@ -78,7 +79,7 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
     if resolved is None or resolved.platform != adapter.platform.value or not resolved.is_enabled:
         if resolved is not None:  # a known company: its admins see what was refused and why
             use_company(resolved.company_id)
-            _store_log(log_values | {"outcome": "UNKNOWN_INTEGRATION", "status_code": 404,
+            _store_log(log_values | {"outcome": Outcome.UNKNOWN_INTEGRATION, "status_code": 404,
                                      "is_processed": True, "error_message": "integration disabled or wrong platform",
                                      "integration_config_id": resolved.id, "company_id": resolved.company_id})
         else:
@@ -95,12 +96,12 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
     # Stored as RECEIVED only once authentic: a RECEIVED row the portal stopped on is safe to process later.
     log = _store_log(log_values | {"integration_config_id": resolved.id, "company_id": resolved.company_id,
                                    "signature": _signature_of(headers),
-                                   "outcome": "UNAUTHORIZED" if refused else "RECEIVED"})
+                                   "outcome": Outcome.UNAUTHORIZED if refused else Outcome.RECEIVED})
     db.session.commit()  # the payload is safe before parsing or processing can fail
     if refused:
-        return _finish(log, started, "UNAUTHORIZED", 401, {"error": "unauthorized"}, refused)
+        return _finish(log, started, Outcome.UNAUTHORIZED, 401, {"error": "unauthorized"}, refused)
     if body.problem:
-        return _finish(log, started, "INVALID", 400, {"error": body.problem}, body.problem)
+        return _finish(log, started, Outcome.INVALID, 400, {"error": body.problem}, body.problem)
     return process_log(log, integration, adapter, body.payload, started=started)
 
 
@@ -154,9 +155,9 @@ _TOUCH_ERROR = text("UPDATE integration_configs SET last_error_at = now(), last_
 def _touch_health(log, outcome, error):
     if log.integration_config_id is None:
         return
-    if outcome in ("PROCESSED", "DUPLICATE", "IGNORED"):
+    if outcome in (Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.IGNORED):
         db.session.execute(_TOUCH_SUCCESS, {"id": log.integration_config_id})
-    elif outcome in ("UNAUTHORIZED", "INVALID", "DEAD"):
+    elif outcome in (Outcome.UNAUTHORIZED, Outcome.INVALID, Outcome.DEAD):
         db.session.execute(_TOUCH_ERROR, {"id": log.integration_config_id,
                                           "error": f"Webhook {outcome.lower()}: {error or ''}"[:1000]})
 
@@ -164,7 +165,7 @@ def _touch_health(log, outcome, error):
 def _finish(log, started, outcome, status_code, body, error=None, event=None, order_id=None, next_retry_at=None):
     """Record the outcome on the log row (one UPDATE by id) and commit; returns the answer for the platform."""
     values = {"outcome": outcome, "status_code": status_code, "response": body, "error_message": error,
-              "is_processed": outcome in ("PROCESSED", "DUPLICATE", "IGNORED", "INVALID", "UNAUTHORIZED", "DEAD"),
+              "is_processed": outcome in (Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.IGNORED, Outcome.INVALID, Outcome.UNAUTHORIZED, Outcome.DEAD),
               "processed_at": datetime.now(timezone.utc), "next_retry_at": next_retry_at}
     if started:
         values["latency_ms"] = _ms_since(started)
@@ -187,11 +188,11 @@ def process_log(log, integration, adapter, payload, started=None):
     try:
         event = fit_event(adapter.parse_webhook(payload, context))
     except WebhookError as error:
-        return _finish(log, started, "INVALID", error.status_code, {"error": error.message}, error.message)
+        return _finish(log, started, Outcome.INVALID, error.status_code, {"error": error.message}, error.message)
     except Exception as error:  # parsing is pure: the same body fails the same way, so retrying is no use
         current_app.logger.exception("Webhook %s could not be read", log.id)
         message = f"the portal could not read this body ({type(error).__name__})"
-        return _finish(log, started, "INVALID", 422, {"error": message}, f"{message}: {error}"[:1000])
+        return _finish(log, started, Outcome.INVALID, 422, {"error": message}, f"{message}: {error}"[:1000])
     try:
         outcome, order_id, message = _apply_event(event, integration, company, adapter, payload)
         db.session.flush()
@@ -209,13 +210,13 @@ def _apply_event(event, integration, company, adapter, payload):
         order_id, created = upsert_order(event.order, integration, company, payload)
         if created:
             _maybe_auto_accept(order_id, integration, adapter)
-        return ("PROCESSED" if created else "DUPLICATE"), order_id, "; ".join(event.order.adjustments) or None
+        return (Outcome.PROCESSED if created else Outcome.DUPLICATE), order_id, "; ".join(event.order.adjustments) or None
     if event.kind == "status":
         return _apply_status_event(event, integration, company, payload)
     if event.kind == "catalog":   # an import report for a menu sync run, or DH asking for our menu
         from ..menu.sync import apply_catalog_event
-        return "PROCESSED", None, apply_catalog_event(integration, event)
-    return "IGNORED", None, event.details.get("reason") or f"{event.event_type} needs no action"
+        return Outcome.PROCESSED, None, apply_catalog_event(integration, event)
+    return Outcome.IGNORED, None, event.details.get("reason") or f"{event.event_type} needs no action"
 
 
 def _apply_status_event(event, integration, company, payload):
@@ -229,13 +230,13 @@ def _apply_status_event(event, integration, company, payload):
         order_id, _ = upsert_order(event.order, integration, company, payload)
     order = db.session.scalar(select(DeliveryOrder).where(DeliveryOrder.id == order_id).with_for_update())
     if not can_move(order.status, update.status, source="PLATFORM"):
-        return "DUPLICATE" if order.status == update.status else "IGNORED", order_id, (
+        return Outcome.DUPLICATE if order.status == update.status else Outcome.IGNORED, order_id, (
             f"order is already {order.status.value}; {update.status.value} would move it backwards")
     try:
         apply_status(order, update.status, source="PLATFORM", reason=update.reason, at=update.occurred_at)
     except TransitionRefused as error:
-        return "IGNORED", order_id, str(error)
-    return "PROCESSED", order_id, None
+        return Outcome.IGNORED, order_id, str(error)
+    return Outcome.PROCESSED, order_id, None
 
 
 def _money(value, places):
@@ -406,11 +407,11 @@ def retry_delay(retry_count):
 
 def _schedule_retry(log, event, started, error):
     if log.retry_count >= log.max_retries:
-        return _finish(log, started, "DEAD", 202, {"status": "accepted"}, error, event=event)
+        return _finish(log, started, Outcome.DEAD, 202, {"status": "accepted"}, error, event=event)
     next_retry_at = datetime.now(timezone.utc) + retry_delay(log.retry_count)
     defer("retry_webhook", at=next_retry_at, log_id=log.id, company_id=log.company_id)
     # Stored and queued for retry: the platform need not send it again.
-    return _finish(log, started, "FAILED", 202, {"status": "accepted"}, error, event=event,
+    return _finish(log, started, Outcome.FAILED, 202, {"status": "accepted"}, error, event=event,
                    next_retry_at=next_retry_at)
 
 
@@ -428,8 +429,8 @@ def recover_unfinished_webhooks(now=None):
     for log_id, company_id in found:
         use_company(company_id)
         marked = db.session.scalar(
-            update(WebhookLog).where(WebhookLog.id == log_id, WebhookLog.outcome == "RECEIVED")
-            .values(outcome="FAILED", next_retry_at=now,
+            update(WebhookLog).where(WebhookLog.id == log_id, WebhookLog.outcome == Outcome.RECEIVED)
+            .values(outcome=Outcome.FAILED, next_retry_at=now,
                     error_message="left unfinished: the portal stopped while processing it")
             .returning(WebhookLog.id))
         if marked is not None:  # not finished meanwhile
@@ -444,7 +445,7 @@ def retry_webhook(log_id, company_id):
     """The worker's retry of a failed webhook (idempotent: a processed log is left alone)."""
     use_company(company_id)
     log = db.session.get(WebhookLog, log_id)
-    if log is None or log.outcome != "FAILED":
+    if log is None or log.outcome != Outcome.FAILED:
         return None
     log.retry_count += 1
     db.session.commit()  # the attempt counts even if processing fails again
@@ -456,9 +457,9 @@ def replay_webhook(log_id):
     log = db.session.get(WebhookLog, log_id)
     if log is None:
         raise LookupError("no such webhook")
-    if log.outcome in ("UNAUTHORIZED", "UNKNOWN_INTEGRATION"):
+    if log.outcome in (Outcome.UNAUTHORIZED, Outcome.UNKNOWN_INTEGRATION):
         raise ValueError(_l("This webhook was never authenticated, so it cannot be replayed."))
-    if log.outcome == "DEAD":
+    if log.outcome == Outcome.DEAD:
         log.retry_count = 0  # a person gave it another full set of retries
         db.session.commit()
     return _reprocess(log)
@@ -467,11 +468,11 @@ def replay_webhook(log_id):
 def _reprocess(log):
     integration = db.session.get(IntegrationConfig, log.integration_config_id) if log.integration_config_id else None
     if integration is None:
-        return _finish(log, None, "DEAD", 410, {"error": "integration removed"}, "the integration no longer exists")
+        return _finish(log, None, Outcome.DEAD, 410, {"error": "integration removed"}, "the integration no longer exists")
     payload = log.payload
     if payload is None:  # kept as bytes: read them again (they may be readable since a fix)
         body = read_body(bytes(log.raw_body or b""))
         if body.problem:
-            return _finish(log, None, "INVALID", 400, {"error": body.problem}, body.problem)
+            return _finish(log, None, Outcome.INVALID, 400, {"error": body.problem}, body.problem)
         payload = body.payload
     return process_log(log, integration, adapter_for(integration.platform), payload)
