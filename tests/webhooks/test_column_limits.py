@@ -11,16 +11,7 @@ from portal.platforms import parsing
 from portal.queue import run_worker
 from portal.webhooks import services
 from tests.webhooks.test_poison_bodies import generic_order
-
-
-def _rows(conninfo, sql, params=()):
-    with psycopg.connect(conninfo) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
-@pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
+from tests.webhooks.conftest import rows
 
 
 @pytest.fixture
@@ -37,11 +28,11 @@ def test_an_overlong_customer_name_is_cut_and_said_on_the_order(webhooks, nashmi
     limit = DeliveryOrder.__table__.columns["customer_name"].type.length
     response = webhooks.send("NASHMI", nashmi, generic_order(customer={"name": "N" * (limit + 50)}))
     assert response.status_code == 200, response.get_data(as_text=True)
-    (name,), = _rows(owner_conninfo, "SELECT customer_name FROM delivery_orders")
+    (name,), = rows(owner_conninfo, "SELECT customer_name FROM delivery_orders")
     assert len(name) == limit and name.endswith("…")
-    (reason,), = _rows(owner_conninfo, "SELECT reason FROM order_status_history")
+    (reason,), = rows(owner_conninfo, "SELECT reason FROM order_status_history")
     assert f"customer name cut to {limit} characters" in reason
-    assert _rows(owner_conninfo, "SELECT outcome, error_message FROM webhook_logs") == [
+    assert rows(owner_conninfo, "SELECT outcome, error_message FROM webhook_logs") == [
         ("PROCESSED", f"customer name cut to {limit} characters")]
 
 
@@ -50,7 +41,7 @@ def test_an_overlong_email_is_left_out_and_item_names_cut(webhooks, nashmi, owne
     body = generic_order(customer={"email": "a" * 300 + "@example.com"}, items=items,
                          totals={"subtotal": "5.00", "total": "5.00"})
     assert webhooks.send("NASHMI", nashmi, body).status_code == 200
-    (email, order_items), = _rows(owner_conninfo, "SELECT customer_email, order_items FROM delivery_orders")
+    (email, order_items), = rows(owner_conninfo, "SELECT customer_email, order_items FROM delivery_orders")
     assert email is None and len(order_items[0]["name"]) == parsing.ITEM_NAME_LENGTH
 
 
@@ -66,8 +57,8 @@ def test_amounts_beyond_the_money_columns_are_422_before_the_answer(webhooks, na
     response = webhooks.send("NASHMI", nashmi, generic_order(**{field: value}))
     assert response.status_code == 422, response.get_data(as_text=True)
     assert where in response.get_json()["error"]
-    assert _rows(owner_conninfo, "SELECT outcome, status_code FROM webhook_logs") == [("INVALID", 422)]
-    assert _rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(0,)]
+    assert rows(owner_conninfo, "SELECT outcome, status_code FROM webhook_logs") == [("INVALID", 422)]
+    assert rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(0,)]
 
 
 def test_an_overlong_order_id_is_422_not_cut(webhooks, nashmi, owner_conninfo):
@@ -76,7 +67,7 @@ def test_an_overlong_order_id_is_422_not_cut(webhooks, nashmi, owner_conninfo):
     assert "platform_order_id" in response.get_json()["error"]
     status = {"event": "order.status_changed", "event_id": "evt-2", "order": {"id": "y" * 150, "status": "cancelled"}}
     assert webhooks.send("NASHMI", nashmi, status).status_code == 422
-    assert _rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(0,)]
+    assert rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(0,)]
 
 
 def _crash_while_processing(webhooks, integration_id, monkeypatch, body):
@@ -92,7 +83,7 @@ def _crash_while_processing(webhooks, integration_id, monkeypatch, body):
 def test_a_webhook_left_received_by_a_crash_is_retried_by_the_worker(app, webhooks, nashmi, owner_conninfo,
                                                                      monkeypatch, make_integration, alpha):
     _crash_while_processing(webhooks, nashmi, monkeypatch, generic_order())
-    assert _rows(owner_conninfo, "SELECT outcome FROM webhook_logs") == [("RECEIVED",)]
+    assert rows(owner_conninfo, "SELECT outcome FROM webhook_logs") == [("RECEIVED",)]
     with app.app_context():
         assert services.recover_unfinished_webhooks() == 0  # still young: maybe still being processed
     with psycopg.connect(owner_conninfo, autocommit=True) as connection:
@@ -104,9 +95,9 @@ def test_a_webhook_left_received_by_a_crash_is_retried_by_the_worker(app, webhoo
         assert services.recover_unfinished_webhooks() == 0  # handed over once
         db.session.remove()
     run_worker(app, concurrency=1, wait=False)
-    assert sorted(_rows(owner_conninfo, "SELECT outcome, retry_count FROM webhook_logs")) == [
+    assert sorted(rows(owner_conninfo, "SELECT outcome, retry_count FROM webhook_logs")) == [
         ("PROCESSED", 1), ("UNAUTHORIZED", 0)]
-    assert _rows(owner_conninfo, "SELECT platform_order_id FROM delivery_orders") == [("ord-1",)]
+    assert rows(owner_conninfo, "SELECT platform_order_id FROM delivery_orders") == [("ord-1",)]
 
 
 def test_the_periodic_task_recovers_every_company(app, webhooks, make_integration, two_companies, owner_conninfo,
@@ -118,7 +109,7 @@ def test_the_periodic_task_recovers_every_company(app, webhooks, make_integratio
     later = datetime.now(UTC) + timedelta(minutes=10)
     with app.app_context():
         recover_webhooks_task(later.timestamp())
-    assert _rows(owner_conninfo, "SELECT outcome FROM webhook_logs") == [("FAILED",), ("FAILED",)]
-    jobs = _rows(owner_conninfo, "SELECT args ->> 'company_id' FROM procrastinate_jobs"
+    assert rows(owner_conninfo, "SELECT outcome FROM webhook_logs") == [("FAILED",), ("FAILED",)]
+    jobs = rows(owner_conninfo, "SELECT args ->> 'company_id' FROM procrastinate_jobs"
                                  " WHERE task_name = 'retry_webhook'")
     assert sorted(job[0] for job in jobs) == sorted(str(company.id) for company in two_companies)

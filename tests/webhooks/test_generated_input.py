@@ -4,12 +4,11 @@ import itertools
 import json
 from urllib.parse import quote_from_bytes
 
-import psycopg
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.webhooks.test_poison_bodies import generic_order
+from tests.webhooks.conftest import rows
 
 SETTINGS = settings(max_examples=80, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -57,34 +56,24 @@ def order_bodies(draw):
     return raw
 
 
-def _rows(conninfo, sql, params=()):
-    with psycopg.connect(conninfo) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
-@pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
-
-
 def test_generated_webhooks_are_stored_answered_and_never_lost(webhooks, make_integration, alpha, owner_conninfo):
     integration_id = make_integration(alpha, "NASHMI")
 
     @SETTINGS
     @given(raw=order_bodies(), signed=st.sampled_from([True, True, True, False]))
     def check(raw, signed):
-        (before,), = _rows(owner_conninfo, "SELECT count(*) FROM webhook_logs")
+        (before,), = rows(owner_conninfo, "SELECT count(*) FROM webhook_logs")
         response = webhooks.send("NASHMI", integration_id, raw, sign=signed)
         assert response.status_code < 500, (raw[:300], response.get_data(as_text=True))
         event(f"answered {response.status_code}")
-        (log_count,), = _rows(owner_conninfo, "SELECT count(*) FROM webhook_logs")
+        (log_count,), = rows(owner_conninfo, "SELECT count(*) FROM webhook_logs")
         assert log_count == before + 1  # stored, whatever it was
-        (outcome, order_id, status_code), = _rows(
+        (outcome, order_id, status_code), = rows(
             owner_conninfo, "SELECT outcome, order_id, status_code FROM webhook_logs ORDER BY created_at DESC LIMIT 1")
         assert outcome != "RECEIVED" and status_code == response.status_code
         if response.status_code < 300:
             assert outcome in ("PROCESSED", "DUPLICATE") and order_id is not None
-            assert _rows(owner_conninfo, "SELECT count(*) FROM delivery_orders WHERE id = %s", (order_id,)) == [(1,)]
+            assert rows(owner_conninfo, "SELECT count(*) FROM delivery_orders WHERE id = %s", (order_id,)) == [(1,)]
         else:
             assert outcome in ("INVALID", "UNAUTHORIZED"), outcome
 

@@ -2,19 +2,14 @@
 
 A 500 makes a platform retry the same body forever; a 4xx tells it the body itself is wrong.
 """
-import psycopg
 import pytest
 
 from tests.integration_fixtures import load_payload
-
-
-def _rows(conninfo, sql, params=()):
-    with psycopg.connect(conninfo) as connection:
-        return connection.execute(sql, params).fetchall()
+from tests.webhooks.conftest import rows
 
 
 def _stored(conninfo):
-    return [(outcome, bytes(raw)) for outcome, raw in _rows(conninfo, "SELECT outcome, raw_body FROM webhook_logs")]
+    return [(outcome, bytes(raw)) for outcome, raw in rows(conninfo, "SELECT outcome, raw_body FROM webhook_logs")]
 
 
 def generic_order(**changes):
@@ -30,11 +25,6 @@ def generic_order(**changes):
         else:
             order[key] = value
     return {"event": "order.created", "event_id": "evt-1", "occurred_at": "2026-01-01T10:00:00Z", "order": order}
-
-
-@pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
 
 
 POISON = {
@@ -58,10 +48,10 @@ def test_a_poison_body_is_stored_exactly_and_refused_with_the_reason(webhooks, m
     response = webhooks.send(platform, integration_id, body, path="order/vendor-1")
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error"]
-    (log,) = _rows(owner_conninfo, "SELECT outcome, status_code, error_message, payload, raw_body FROM webhook_logs")
+    (log,) = rows(owner_conninfo, "SELECT outcome, status_code, error_message, payload, raw_body FROM webhook_logs")
     assert log[0:2] == ("INVALID", 400) and log[2]
     assert log[3] is None and bytes(log[4]) == body  # kept byte for byte, not as (lossy) JSONB
-    assert _rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(0,)]
+    assert rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(0,)]
 
 
 @pytest.mark.parametrize("name", ["deep nesting", "a number beyond float", "NUL bytes"])
@@ -88,8 +78,8 @@ def test_nul_and_lone_surrogates_in_strings_are_cleaned_and_the_order_kept(webho
             b' "unit_price": "5.00"}], "totals": {"total": "5.00"}}}')
     response = webhooks.send("NASHMI", integration_id, body)
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert _rows(owner_conninfo, "SELECT customer_name FROM delivery_orders") == [("Sara \ufffd",)]
-    (log,) = _rows(owner_conninfo, "SELECT outcome, payload -> 'order' -> 'customer' ->> 'name', raw_body"
+    assert rows(owner_conninfo, "SELECT customer_name FROM delivery_orders") == [("Sara \ufffd",)]
+    (log,) = rows(owner_conninfo, "SELECT outcome, payload -> 'order' -> 'customer' ->> 'name', raw_body"
                                    " FROM webhook_logs")
     assert log[0] == "PROCESSED" and log[1] == "Sara \ufffd" and bytes(log[2]) == body
 
@@ -97,7 +87,7 @@ def test_nul_and_lone_surrogates_in_strings_are_cleaned_and_the_order_kept(webho
 def test_the_generic_order_of_these_tests_is_accepted(webhooks, make_integration, alpha, owner_conninfo):
     integration_id = make_integration(alpha, "NASHMI")
     assert webhooks.send("NASHMI", integration_id, generic_order()).status_code == 200
-    assert _rows(owner_conninfo, "SELECT total_amount FROM delivery_orders") == [(20,)]
+    assert rows(owner_conninfo, "SELECT total_amount FROM delivery_orders") == [(20,)]
 
 
 @pytest.mark.parametrize("amount", ["1e999999", "9" * 40, "1E+30", "-1e999999"])
@@ -107,7 +97,7 @@ def test_amounts_beyond_the_decimal_context_are_422_not_500(webhooks, make_integ
     response = webhooks.send("NASHMI", integration_id, generic_order(totals={"total": amount}))
     assert response.status_code == 422, response.get_data(as_text=True)
     assert "order.totals.total" in response.get_json()["error"]
-    assert _rows(owner_conninfo, "SELECT outcome, status_code FROM webhook_logs") == [("INVALID", 422)]
+    assert rows(owner_conninfo, "SELECT outcome, status_code FROM webhook_logs") == [("INVALID", 422)]
 
 
 @pytest.mark.parametrize("count", ["1e999999999", 1e30, 10 ** 40])
@@ -124,7 +114,7 @@ def test_a_nul_in_a_header_or_path_does_not_break_storage(webhooks, make_integra
     response = webhooks.send("CAREEM", integration_id, load_payload("careem-order-created-example.json"),
                              path="a%00b", headers={"X-Trace": "a\x01b"})
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert _rows(owner_conninfo, "SELECT request_path FROM webhook_logs") == [("ab",)]
+    assert rows(owner_conninfo, "SELECT request_path FROM webhook_logs") == [("ab",)]
 
 
 def test_a_careem_poison_amount_is_422(webhooks, make_integration, alpha, owner_conninfo):
@@ -133,7 +123,7 @@ def test_a_careem_poison_amount_is_422(webhooks, make_integration, alpha, owner_
     body["details"]["price"]["original_total_price"] = "9" * 40
     response = webhooks.send("CAREEM", integration_id, body)
     assert response.status_code == 422, response.get_data(as_text=True)
-    assert _rows(owner_conninfo, "SELECT outcome FROM webhook_logs") == [("INVALID",)]
+    assert rows(owner_conninfo, "SELECT outcome FROM webhook_logs") == [("INVALID",)]
 
 
 def test_an_unexpected_failure_while_reading_is_422_and_never_left_received(webhooks, make_integration, alpha,
@@ -147,7 +137,7 @@ def test_an_unexpected_failure_while_reading_is_422_and_never_left_received(webh
     integration_id = make_integration(alpha, "NASHMI")
     response = webhooks.send("NASHMI", integration_id, generic_order())
     assert response.status_code == 422
-    (log,) = _rows(owner_conninfo, "SELECT outcome, error_message FROM webhook_logs")
+    (log,) = rows(owner_conninfo, "SELECT outcome, error_message FROM webhook_logs")
     assert log[0] == "INVALID" and "ArithmeticError" in log[1]
 
 
@@ -155,10 +145,10 @@ def test_the_log_shows_a_poison_body_as_received_and_replay_reads_it_again(auth,
                                                                            alpha, owner_conninfo):
     integration_id = make_integration(alpha, "NASHMI")
     webhooks.send("NASHMI", integration_id, b'{"total": 1e400, "name": "<b>\xff</b>"}')
-    (log_id,), = _rows(owner_conninfo, "SELECT id FROM webhook_logs")
+    (log_id,), = rows(owner_conninfo, "SELECT id FROM webhook_logs")
     auth.login(alpha.email("COMPANY_ADMIN"))
     page = f"/webhooks/log/{log_id}"
     html = client.get(page).get_data(as_text=True)
     assert "1e400" in html and "&lt;b&gt;\\xff&lt;/b&gt;" in html and "shown exactly as received" in html
     assert auth.post(f"{page}/replay", page=page, follow_redirects=True).status_code == 200
-    assert _rows(owner_conninfo, "SELECT outcome, status_code FROM webhook_logs") == [("INVALID", 400)]
+    assert rows(owner_conninfo, "SELECT outcome, status_code FROM webhook_logs") == [("INVALID", 400)]

@@ -13,16 +13,7 @@ from portal.models import WebhookLog
 from portal.tenancy import tenant
 from portal.webhooks import services
 from tests.integration_fixtures import load_payload
-
-
-def _rows(conninfo, sql, params=()):
-    with psycopg.connect(conninfo) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
-@pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
+from tests.webhooks.conftest import rows
 
 
 @pytest.fixture
@@ -45,11 +36,11 @@ def test_a_failure_is_kept_and_queued_for_retry(webhooks, make_integration, alph
     integration_id = make_integration(alpha, "CAREEM")
     response = webhooks.send("CAREEM", integration_id, load_payload("careem-order-created-example.json"))
     assert response.status_code == 202  # stored; the platform need not send it again
-    (log,) = _rows(owner_conninfo, "SELECT outcome, retry_count, next_retry_at, error_message FROM webhook_logs")
+    (log,) = rows(owner_conninfo, "SELECT outcome, retry_count, next_retry_at, error_message FROM webhook_logs")
     assert log[0] == "FAILED" and log[1] == 0
     assert log[2] > datetime.now(timezone.utc)
     assert "kitchen printer on fire" in log[3]
-    jobs = _rows(owner_conninfo, "SELECT task_name, args, scheduled_at FROM procrastinate_jobs")
+    jobs = rows(owner_conninfo, "SELECT task_name, args, scheduled_at FROM procrastinate_jobs")
     assert len(jobs) == 1 and jobs[0][0] == "retry_webhook" and jobs[0][2] == log[2]
 
 
@@ -57,7 +48,7 @@ def test_retries_back_off_then_give_up(app, webhooks, make_integration, alpha, o
                                        broken_processing):
     integration_id = make_integration(alpha, "CAREEM")
     webhooks.send("CAREEM", integration_id, load_payload("careem-order-created-example.json"))
-    log_id, = _rows(owner_conninfo, "SELECT id FROM webhook_logs")[0]
+    log_id, = rows(owner_conninfo, "SELECT id FROM webhook_logs")[0]
     delays = []
     with app.app_context():
         for _ in range(3):
@@ -76,22 +67,22 @@ def test_retries_back_off_then_give_up(app, webhooks, make_integration, alpha, o
     assert len(delays) == 2
     assert base * 2 * 0.8 <= delays[0] <= base * 2 * 1.2  # exponential, with jitter
     assert base * 4 * 0.8 <= delays[1] <= base * 4 * 1.2
-    assert _rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(0,)]
+    assert rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(0,)]
 
 
 def test_replay_after_repair_is_idempotent(app, auth, client, webhooks, make_integration, alpha, owner_conninfo,
                                            broken_processing):
     integration_id = make_integration(alpha, "CAREEM")
     webhooks.send("CAREEM", integration_id, load_payload("careem-order-created-example.json"))
-    log_id, = _rows(owner_conninfo, "SELECT id FROM webhook_logs")[0]
+    log_id, = rows(owner_conninfo, "SELECT id FROM webhook_logs")[0]
     broken_processing["broken"] = False
     auth.login(alpha.email("COMPANY_ADMIN"))
     page = f"/webhooks/log/{log_id}"
     for expected in ("PROCESSED", "DUPLICATE"):
         response = auth.post(f"{page}/replay", page=page, follow_redirects=True)
         assert response.status_code == 200
-        assert _rows(owner_conninfo, "SELECT outcome FROM webhook_logs WHERE id = %s", (log_id,)) == [(expected,)]
-    assert _rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(1,)]
+        assert rows(owner_conninfo, "SELECT outcome FROM webhook_logs WHERE id = %s", (log_id,)) == [(expected,)]
+    assert rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(1,)]
 
 
 def test_the_worker_runs_due_retries(app, webhooks, make_integration, alpha, owner_conninfo, broken_processing):
@@ -101,10 +92,10 @@ def test_the_worker_runs_due_retries(app, webhooks, make_integration, alpha, own
     with psycopg.connect(owner_conninfo, autocommit=True) as connection:
         connection.execute("UPDATE procrastinate_jobs SET scheduled_at = now()")
     run_worker(app, concurrency=1, wait=False)
-    assert _rows(owner_conninfo, "SELECT outcome, retry_count FROM webhook_logs") == [("PROCESSED", 1)]
-    assert _rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(1,)]
+    assert rows(owner_conninfo, "SELECT outcome, retry_count FROM webhook_logs") == [("PROCESSED", 1)]
+    assert rows(owner_conninfo, "SELECT count(*) FROM delivery_orders") == [(1,)]
     # (the worker also defers its periodic jobs, e.g. refresh_analytics: only the retry is this test's)
-    assert _rows(owner_conninfo, "SELECT status FROM procrastinate_jobs WHERE task_name = 'retry_webhook'") == [("succeeded",)]
+    assert rows(owner_conninfo, "SELECT status FROM procrastinate_jobs WHERE task_name = 'retry_webhook'") == [("succeeded",)]
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -144,14 +135,14 @@ def test_auto_accept_pushes_the_acceptance_through_the_worker(app, webhooks, mak
                                       auto_accept={"enabled": True, "preparation_minutes": 20})
     created = load_payload("careem-order-created-example.json")
     assert webhooks.send("CAREEM", integration_id, created).status_code == 200
-    assert _rows(owner_conninfo, "SELECT status, last_push_status FROM delivery_orders") == [("ACCEPTED", "QUEUED")]
+    assert rows(owner_conninfo, "SELECT status, last_push_status FROM delivery_orders") == [("ACCEPTED", "QUEUED")]
     run_worker(app, concurrency=1, wait=False)
     assert [(method, path) for method, path, *_ in recorder.received] == [
         ("PUT", f"/orders/{created['details']['id']}")]
     assert recorder.received[0][2]["state"] == "accepted"
-    assert _rows(owner_conninfo, "SELECT status, attempts FROM platform_calls") == [("SUCCEEDED", 1)]
-    assert _rows(owner_conninfo, "SELECT last_push_status FROM delivery_orders") == [("SUCCEEDED",)]
-    metrics = _rows(owner_conninfo, "SELECT metric_name, tags ->> 'success' FROM integration_analytics")
+    assert rows(owner_conninfo, "SELECT status, attempts FROM platform_calls") == [("SUCCEEDED", 1)]
+    assert rows(owner_conninfo, "SELECT last_push_status FROM delivery_orders") == [("SUCCEEDED",)]
+    metrics = rows(owner_conninfo, "SELECT metric_name, tags ->> 'success' FROM integration_analytics")
     assert metrics == [("api_response_time", "true")]
 
 
@@ -163,16 +154,16 @@ def test_failed_calls_retry_then_die_and_show_on_the_order(app, webhooks, make_i
                                       auto_accept={"enabled": True, "preparation_minutes": 20})
     webhooks.send("CAREEM", integration_id, load_payload("careem-order-created-example.json"))
     from portal.integrations.outbound import send_call
-    call_id, = _rows(owner_conninfo, "SELECT id FROM platform_calls")[0]
+    call_id, = rows(owner_conninfo, "SELECT id FROM platform_calls")[0]
     with app.app_context():
         for _ in range(app.config["PLATFORM_CALL_MAX_ATTEMPTS"]):
             send_call(call_id, alpha.id)
             with psycopg.connect(owner_conninfo, autocommit=True) as connection:
                 connection.execute("UPDATE platform_calls SET status = 'QUEUED' WHERE status = 'FAILED'")
     assert len(recorder.received) == app.config["PLATFORM_CALL_MAX_ATTEMPTS"]
-    assert _rows(owner_conninfo, "SELECT status, error LIKE 'HTTP 503%%' FROM platform_calls") == [("DEAD", True)]
-    assert _rows(owner_conninfo, "SELECT last_push_status FROM delivery_orders") == [("DEAD",)]
-    assert _rows(owner_conninfo, "SELECT last_error IS NOT NULL FROM integration_configs") == [(True,)]
+    assert rows(owner_conninfo, "SELECT status, error LIKE 'HTTP 503%%' FROM platform_calls") == [("DEAD", True)]
+    assert rows(owner_conninfo, "SELECT last_push_status FROM delivery_orders") == [("DEAD",)]
+    assert rows(owner_conninfo, "SELECT last_error IS NOT NULL FROM integration_configs") == [(True,)]
 
 
 def test_calls_without_a_base_url_fail_visibly(app, make_integration, alpha, owner_conninfo):
