@@ -45,6 +45,23 @@ def clean_query_args():
         request.args = ImmutableMultiDict(cleaned)
 
 
+# Form text keeps tabs and line breaks (notes, addresses); the other controls, NUL first, cannot be stored.
+_FORM_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def clean_form():
+    """before_request: form fields lose the control characters PostgreSQL text cannot hold (NUL), so a
+    pasted NUL is not a 500. Webhook bodies are left alone: they are stored byte for byte."""
+    if request.method != "POST" or request.mimetype not in _FORM_TYPES or request.blueprint == "webhooks":
+        return
+    form = request.form
+    pairs = list(form.items(multi=True))
+    cleaned = [(key, _FORM_CONTROL.sub("", value)) for key, value in pairs]
+    if cleaned != pairs:
+        request.form = ImmutableMultiDict(cleaned)
+
+
 def page_or_fragment(page_template, fragment_template, status=200, **context):
     """The whole page, or only the fragment an htmx request swaps in.
 
@@ -82,4 +99,5 @@ def vary_on_htmx(response):
 def register(app):
     """Hook the shared request handling into the app (called by create_app)."""
     app.before_request(clean_query_args)
+    app.before_request(clean_form)
     app.after_request(vary_on_htmx)

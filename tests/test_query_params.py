@@ -77,3 +77,16 @@ def test_clean_arg_and_page_number():
     assert [page_number({"page": value}) for value in ("3", HUGE, "-5", "x", "", "1e9", " 7 ")] == [
         3, MAX_PAGE, 1, 1, 1, 1, 7]
     assert page_number({}) == 1
+
+
+def test_a_nul_typed_into_a_form_is_dropped_not_a_500(app, auth, client, make_company, owner_conninfo):
+    import psycopg
+    company = make_company("Kabsa House")
+    auth.login(company.email("MANAGER"))
+    response = auth.post("/menu/products/", {"local_product_id": "P900", "name": "Kunafa\x00 Nabulsi",
+                                             "price": "18", "description": "Warm\x00\nwith cream"},
+                         page="/menu/products/new")
+    assert response.status_code == 302
+    with psycopg.connect(owner_conninfo) as connection:
+        assert connection.execute("SELECT name, description FROM products WHERE local_product_id = 'P900'"
+                                  ).fetchall() == [("Kunafa Nabulsi", "Warm\nwith cream")]
