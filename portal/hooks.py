@@ -1,7 +1,7 @@
 """Reactions of one area to another's events, without the areas importing each other.
 
 The area where something happens sends the signal; the app factory connects the receivers
-(`register_hooks` in portal/__init__.py). Receivers run synchronously, inside the sender's
+(`register_tasks_and_hooks` in portal/__init__.py). Receivers run synchronously, inside the sender's
 transaction, in the order they were connected.
 """
 from blinker import Namespace

@@ -1,4 +1,4 @@
-"""The navigation each role sees (DESIGN.md "Who uses it")."""
+"""The navigation each role sees (docs/DESIGN.md "Who uses it")."""
 from flask_babel import lazy_gettext as _l
 
 from .models import UserRole

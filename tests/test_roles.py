@@ -1,4 +1,4 @@
-"""roles_required across the current pages: who may open what (DESIGN.md "Who uses it")."""
+"""roles_required across the current pages: who may open what (docs/DESIGN.md "Who uses it")."""
 import re
 
 import psycopg

@@ -1,4 +1,4 @@
-"""Row-level security as the runtime role portal_app: the tenancy invariant of DESIGN.md."""
+"""Row-level security as the runtime role portal_app: the tenancy invariant of docs/DESIGN.md."""
 import random
 import threading
 import uuid

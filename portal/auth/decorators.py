@@ -1,4 +1,4 @@
-"""roles_required: the table of DESIGN.md "Who uses it" as one decorator."""
+"""roles_required: the table of docs/DESIGN.md "Who uses it" as one decorator."""
 from functools import wraps
 
 from flask import abort

@@ -191,7 +191,7 @@ def webhook_url(integration, public_url=None):
                 return url_for("webhooks.receive", **values, _external=True)
         return url_for("webhooks.receive", **values, _external=True)
     except BuildError:
-        # The receiver is not registered in this app: its URL is fixed by DESIGN.md "Stable names".
+        # The receiver is not registered in this app: its URL is fixed by docs/DESIGN.md "Names that stay put".
         return f"{base.rstrip('/')}/webhooks/{values['platform']}/{values['integration_id']}"
 
 

@@ -35,7 +35,7 @@ from .services import MenuError, group_problems, groups_of, utcnow
 
 BATCH = 250
 STALE_AFTER = timedelta(minutes=30)     # a run with no answer for this long no longer blocks a new one
-# Careem accepts one catalog sync per branch every 2 minutes (PLATFORMS.md).
+# Careem accepts one catalog sync per branch every 2 minutes (docs/PLATFORMS.md "Careem").
 MIN_INTERVAL = {"CAREEM": timedelta(minutes=2)}
 STATUS_LABELS = {SyncRunStatus.QUEUED: _l("Waiting for the worker"),
                  SyncRunStatus.PREPARING: _l("Checking items"),

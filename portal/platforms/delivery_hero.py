@@ -9,7 +9,7 @@ Order identity: we answer the order webhook with `remoteOrderId` = the DH `code`
 id), so the status webhooks name the order by its platform_order_id and need no lookup table.
 
 Outbound paths are relative to the middleware base URL. The order-status calls and the store closure
-call follow PLATFORMS.md; the catalog import path (`PUT /v2/chains/{chainCode}/catalog`) is the one
+call follow docs/PLATFORMS.md; the catalog import path (`PUT /v2/chains/{chainCode}/catalog`) is the one
 public DH clients use; the item-availability call has no public documentation and is our best
 reading, to confirm at onboarding.
 """

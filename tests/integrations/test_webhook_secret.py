@@ -116,7 +116,7 @@ def test_audit_rows_of_every_change_hold_no_secret(app, admin, runner, company, 
 
 
 def test_without_the_receiver_the_address_follows_the_stable_name(app, monkeypatch):
-    """If the webhooks blueprint is missing, the URL falls back to DESIGN.md's POST /webhooks/<platform>/<id>."""
+    """If the webhooks blueprint is missing, the URL falls back to docs/DESIGN.md's POST /webhooks/<platform>/<id>."""
     import uuid
 
     from werkzeug.routing import BuildError

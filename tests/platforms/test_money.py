@@ -1,6 +1,6 @@
 """Money of the Delivery Hero and Careem adapters, checked against the Reconciliation page's rule.
 
-Every public order example (tests/fixtures/payloads, copied from /work/shared/payloads) with its exact
+Every public order example (tests/fixtures/payloads, sources in its SOURCES.md) with its exact
 figures, and a property: for any parsed order, items + fees + tax − discounts = total in the currency's
 precision, or the Reconciliation page flags the order with a reason (the page allows one minor unit
 for rounding, and VAT-inclusive prices). The page's rule is the SQL
