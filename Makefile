@@ -54,6 +54,10 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check portal tests bench scripts wsgi.py
 
+# The worker alone (outbound platform calls, retries, scheduled jobs), for when the web runs elsewhere.
+worker: migrate
+	$(FLASK) worker
+
 # Forget the embedded database (instance/pgdata); the next `make run` starts from scratch.
 clean-db:
 	rm -rf instance/pgdata
