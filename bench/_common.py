@@ -18,6 +18,7 @@ Later benchmarks reuse `prepare`, `bench_app`, `load_targets` and `table_counts`
 """
 import base64
 import bisect
+import contextlib
 import hashlib
 import os
 import random
@@ -36,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from babel.numbers import get_currency_precision  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import psycopg
+from babel.numbers import get_currency_precision
+from sqlalchemy.engine import make_url
 
 BENCH_DB = "portal_bench"
 # The bench's own Fernet key: derived from a fixed phrase so a reused database stays readable.
@@ -158,7 +159,8 @@ class Gunicorn:
     def __init__(self, url, workers, worker_class="sync", threads=1, env=None):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
+        # Open for the server's lifetime (stop() closes and removes it), so not a `with` block.
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
         command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
                    "--worker-class", worker_class, "--timeout", "60", "--graceful-timeout", "5",
                    "--log-level", "warning", "--error-logfile", "-"]
@@ -203,10 +205,8 @@ class Gunicorn:
             except ProcessLookupError:
                 pass
         self.log.close()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.log.name)
-        except OSError:
-            pass
 
 
 # --------------------------------------------------------------------------- URLs and databases

@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
-from _common import percentile, timed  # noqa: E402
-import psycopg  # noqa: E402
+import _common as common
+from _common import percentile, timed
+import psycopg
 
 DATABASE = "portal_bench_analytics"
 PASSWORD = "analytics bench password 1"
@@ -112,14 +112,14 @@ def measure_dashboard(app, company, iterations):
         start = today - timedelta(days=days - 1)
         query = f"from={start.isoformat()}&to={today.isoformat()}"
         for name, path in (("overview", f"/reports/?{query}"), ("money", f"/reports/money?{query}")):
-            def get():
+            def get(path=path):
                 answer = client.get(path)
                 assert answer.status_code == 200, answer.status_code
             results[f"{name} {days} d"] = stats(timed(get, iterations, warmup=3))
             say(f"  GET {name:<8} {days:>3} days: p50 {results[f'{name} {days} d']['p50']:>6} ms  "
                 f"p95 {results[f'{name} {days} d']['p95']:>6} ms  max {results[f'{name} {days} d']['max']:>6} ms")
 
-        def service():
+        def service(start=start):
             with app.test_request_context(), tenant(company["id"]):
                 build_report(db.session.get(Company, company["id"]), ReportRange(start, today, today))
                 db.session.rollback()

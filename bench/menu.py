@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402  (puts the project root on sys.path too)
-from _common import percentile  # noqa: E402
-import psycopg  # noqa: E402
+import _common as common
+from _common import percentile
+import psycopg
 
 GOALS = {"sync": 20.0, "grid": 150.0, "86": 100.0}
 say = common.echo

@@ -52,9 +52,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402  (puts the project root on sys.path too)
-from _common import CLK_TCK, Gunicorn, cpu_snapshot, percentile, timed, verdict  # noqa: E402
-import psycopg  # noqa: E402
+import _common as common
+from _common import CLK_TCK, Gunicorn, cpu_snapshot, percentile, timed, verdict
+import psycopg
 
 ROOT = common.ROOT
 OPEN_TARGET = 300
@@ -262,31 +262,30 @@ def open_orders(conninfo, company_id):
 
 def setup_board(conninfo, company_id, target=OPEN_TARGET):
     """Exactly `target` open non-test orders: the newest ones, statuses round robin; the rest closed."""
-    with psycopg.connect(conninfo) as connection:
-        with connection.transaction():
-            quiet = _quiet_triggers(connection)
-            connection.execute(f"CREATE TABLE {SAVED_TABLE} (id uuid PRIMARY KEY, status order_status NOT NULL,"
-                               " updated_at timestamptz NOT NULL)")
-            connection.execute(
-                "CREATE TEMP TABLE bench_board_plan ON COMMIT DROP AS"
-                " SELECT id, (%s::order_status[])[1 + (row_number() OVER (ORDER BY created_at DESC, id) - 1) %% 5]"
-                "   AS status FROM delivery_orders WHERE company_id = %s AND NOT is_test"
-                " ORDER BY created_at DESC, id LIMIT %s", (list(OPEN_STATUSES), company_id, target))
-            # Every row whose status changes: the chosen ones, and open ones outside the plan.
-            connection.execute(
-                f"INSERT INTO {SAVED_TABLE} (id, status, updated_at)"
-                " SELECT d.id, d.status, d.updated_at FROM delivery_orders d"
-                " LEFT JOIN bench_board_plan p ON p.id = d.id"
-                " WHERE d.company_id = %s AND NOT d.is_test"
-                " AND (p.id IS NOT NULL OR d.status = ANY(%s::order_status[]))",
-                (company_id, list(OPEN_STATUSES)))
-            opened = connection.execute(
-                "UPDATE delivery_orders d SET status = p.status FROM bench_board_plan p"
-                " WHERE d.id = p.id AND d.status <> p.status").rowcount
-            closed = connection.execute(
-                "UPDATE delivery_orders d SET status = 'DELIVERED' WHERE d.company_id = %s AND NOT d.is_test"
-                " AND d.status = ANY(%s::order_status[]) AND d.id NOT IN (SELECT id FROM bench_board_plan)",
-                (company_id, list(OPEN_STATUSES))).rowcount
+    with psycopg.connect(conninfo) as connection, connection.transaction():
+        quiet = _quiet_triggers(connection)
+        connection.execute(f"CREATE TABLE {SAVED_TABLE} (id uuid PRIMARY KEY, status order_status NOT NULL,"
+                           " updated_at timestamptz NOT NULL)")
+        connection.execute(
+            "CREATE TEMP TABLE bench_board_plan ON COMMIT DROP AS"
+            " SELECT id, (%s::order_status[])[1 + (row_number() OVER (ORDER BY created_at DESC, id) - 1) %% 5]"
+            "   AS status FROM delivery_orders WHERE company_id = %s AND NOT is_test"
+            " ORDER BY created_at DESC, id LIMIT %s", (list(OPEN_STATUSES), company_id, target))
+        # Every row whose status changes: the chosen ones, and open ones outside the plan.
+        connection.execute(
+            f"INSERT INTO {SAVED_TABLE} (id, status, updated_at)"
+            " SELECT d.id, d.status, d.updated_at FROM delivery_orders d"
+            " LEFT JOIN bench_board_plan p ON p.id = d.id"
+            " WHERE d.company_id = %s AND NOT d.is_test"
+            " AND (p.id IS NOT NULL OR d.status = ANY(%s::order_status[]))",
+            (company_id, list(OPEN_STATUSES)))
+        opened = connection.execute(
+            "UPDATE delivery_orders d SET status = p.status FROM bench_board_plan p"
+            " WHERE d.id = p.id AND d.status <> p.status").rowcount
+        closed = connection.execute(
+            "UPDATE delivery_orders d SET status = 'DELIVERED' WHERE d.company_id = %s AND NOT d.is_test"
+            " AND d.status = ANY(%s::order_status[]) AND d.id NOT IN (SELECT id FROM bench_board_plan)",
+            (company_id, list(OPEN_STATUSES))).rowcount
     return opened, closed, quiet
 
 
@@ -644,14 +643,13 @@ def measure_live(url, company, count, workers, seed, per_card_timeout=10.0):
 def remove_live_orders(conninfo, company_id, platform_order_ids):
     if not platform_order_ids:
         return 0, 0
-    with psycopg.connect(conninfo) as connection:
-        with connection.transaction():
-            ids = [row[0] for row in connection.execute(
-                "SELECT id FROM delivery_orders WHERE company_id = %s AND platform_order_id = ANY(%s)",
-                (company_id, platform_order_ids)).fetchall()]
-            logs = connection.execute("DELETE FROM webhook_logs WHERE company_id = %s AND order_id = ANY(%s)",
-                                      (company_id, ids)).rowcount
-            orders = connection.execute("DELETE FROM delivery_orders WHERE id = ANY(%s)", (ids,)).rowcount
+    with psycopg.connect(conninfo) as connection, connection.transaction():
+        ids = [row[0] for row in connection.execute(
+            "SELECT id FROM delivery_orders WHERE company_id = %s AND platform_order_id = ANY(%s)",
+            (company_id, platform_order_ids)).fetchall()]
+        logs = connection.execute("DELETE FROM webhook_logs WHERE company_id = %s AND order_id = ANY(%s)",
+                                  (company_id, ids)).rowcount
+        orders = connection.execute("DELETE FROM delivery_orders WHERE id = ANY(%s)", (ids,)).rowcount
     return orders, logs
 
 

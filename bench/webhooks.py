@@ -23,6 +23,7 @@
 """
 import argparse
 import enum
+import contextlib
 import itertools
 import json
 import multiprocessing
@@ -36,9 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402  (puts the project root on sys.path too)
-from _common import CLK_TCK, Gunicorn, cpu_snapshot, percentile, verdict  # noqa: E402
-import psycopg  # noqa: E402
+import _common as common
+from _common import CLK_TCK, Gunicorn, cpu_snapshot, percentile, verdict
+import psycopg
 
 ROOT = common.ROOT
 HTTP_TIMEOUT = (3, 30)
@@ -371,10 +372,9 @@ def ceiling_batched(url, rows, seconds, tag, batch=1000, max_rows=2_000_000):
                 orders.append([order_id] + _values(dict(order, platform_order_id=f"CEIL-{tag}-b-{index}")))
                 logs.append(_values(log) + [order_id])
                 index += 1
-            with connection.transaction():
-                with connection.cursor() as cursor:
-                    cursor.executemany(order_sql, orders)
-                    cursor.executemany(log_sql, logs)
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.executemany(order_sql, orders)
+                cursor.executemany(log_sql, logs)
             done += batch
         elapsed = time.monotonic() - started
     return done / elapsed, done, elapsed
@@ -560,10 +560,8 @@ def main(argv=None):
             server.stop()
             if "Traceback" in errors or "Error" in errors:
                 say("gunicorn's log (last lines):\n" + server.log_tail(20))
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(server.log.name)
-            except OSError:
-                pass
 
     phases = outcome["phases"]
     say(f"Payloads generated in {outcome['generation_seconds']:.1f} s (before the clock started).")

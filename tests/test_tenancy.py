@@ -156,14 +156,13 @@ def test_randomized_cross_tenant_probe_through_the_apps_engine(filled, database_
             for _ in range(300):
                 expected = rng.choice([alpha.id, beta.id, None])
                 model = rng.choice(probe_models)
-                with probe_app.app_context():
-                    with tenant(expected):
-                        # Deliberately no company filter: the database must do it.
-                        owners = db.session.scalars(select(model.company_id)).all()
-                        if rng.random() < 0.5:
-                            db.session.commit()
-                        else:
-                            db.session.rollback()
+                with probe_app.app_context(), tenant(expected):
+                    # Deliberately no company filter: the database must do it.
+                    owners = db.session.scalars(select(model.company_id)).all()
+                    if rng.random() < 0.5:
+                        db.session.commit()
+                    else:
+                        db.session.rollback()
                 reads.append(1)
                 foreign.extend(owner for owner in owners if owner != expected)
                 if expected is not None and not owners:

@@ -20,8 +20,8 @@ __all__ = [
     "AvailabilityPush", "MenuSyncRun", "ModifierGroup", "ModifierOption", "PlatformProduct", "SoldOut",
 ]
 
-# Analytics (issue 7): the reports' daily rollup.
-from .analytics import AnalyticsDaily, AnalyticsDailyCustomer, AnalyticsDailyItem, AnalyticsDirtyDay  # noqa: E402
+# Analytics: the reports' daily rollup.
+from .analytics import AnalyticsDaily, AnalyticsDailyCustomer, AnalyticsDailyItem, AnalyticsDirtyDay
 
 __all__ += ["CallStatus", "SyncRunStatus", "WebhookOutcome"]
 __all__ += ["AnalyticsDaily", "AnalyticsDailyCustomer", "AnalyticsDailyItem", "AnalyticsDirtyDay"]

@@ -105,7 +105,7 @@ def test_platform_filter_and_commission_per_platform(app, riyadh, mode):
     assert report.money_current["net_revenue"] == Decimal("96.46")
     assert (f["new_customers"].value, f["returning_customers"].value) == (1, 1)  # A returning, B new
     everything = report_for(app, riyadh.company.id, riyadh.range)
-    by_platform = {row[0]: dict(zip([c.key for c in everything.tables["money"].columns], row))
+    by_platform = {row[0]: dict(zip([c.key for c in everything.tables["money"].columns], row, strict=True))
                    for row in everything.tables["money"].rows}
     assert by_platform["CAREEM"]["commission"] == Decimal("8.85")
     assert by_platform["CAREEM"]["net_revenue"] == Decimal("51.15")

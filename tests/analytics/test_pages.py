@@ -119,7 +119,7 @@ def test_every_chart_exports_its_table_as_csv(client, auth, riyadh):
     assert rows[-1][0] == "Total" and rows[-1][-1] == "189.75"
     money = read_csv(client.get(f"/reports/export/money.csv?{RANGE}"))
     header = money[0]
-    total = dict(zip(header, money[-1]))
+    total = dict(zip(header, money[-1], strict=True))
     assert total["Net revenue (SAR)"] == "147.61" and total["Commission (SAR)"] == "32.39"
     for name in ("orders_by_day", "rates", "durations", "peak_hours", "top_items", "top_modifiers", "customers",
                  "webhooks", "api_times", "errors", "silence", "reconciliation"):
@@ -134,7 +134,7 @@ def test_every_chart_exports_its_table_as_csv(client, auth, riyadh):
 def test_kwd_exports_keep_three_decimals(client, auth, kuwait):
     auth.login(kuwait.company.email("MANAGER"))
     rows = read_csv(client.get("/reports/export/money.csv?from=2025-03-01&to=2025-03-02"))
-    total = dict(zip(rows[0], rows[-1]))
+    total = dict(zip(rows[0], rows[-1], strict=True))
     assert total["Commission (KWD)"] == "1.104" and total["Net revenue (KWD)"] == "4.651"
     assert total["Paid by customers (KWD)"] == "6.130"
     page = client.get("/reports/money?from=2025-03-01&to=2025-03-02").get_data(as_text=True)

@@ -102,7 +102,7 @@ def test_rollup_equals_the_live_query_after_random_changes(app, make_company):
     with app.app_context():
         assert refresh_company(company.id) > 0
     after = [report_for(app, company.id, r) for r in ranges]  # the same days from the rollup
-    for live, rolled in zip(before, after):
+    for live, rolled in zip(before, after, strict=True):
         assert [(f.key, f.value, f.previous) for f in live.figures] == [(f.key, f.value, f.previous) for f in rolled.figures]
         assert {name: (t.rows, t.footer) for name, t in live.tables.items()} == {
             name: (t.rows, t.footer) for name, t in rolled.tables.items()}

@@ -7,6 +7,7 @@ one, every e2e test is skipped with a reason that says how to install it.
 The root conftest truncates every table after each test, so each e2e test creates its own data.
 Screenshots (the ones tests take, and one per failed test) go to tests/e2e/artifacts/ (git-ignored).
 """
+import contextlib
 import os
 import re
 import shutil
@@ -106,10 +107,8 @@ def page(request, browser, live_server, artifacts_dir):
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-        try:
+        with contextlib.suppress(Exception):  # the page may be gone; the failure itself is what matters
             tab.screenshot(path=str(artifacts_dir / f"failed-{name}.png"), full_page=True)
-        except Exception:  # the page may be gone; the failure itself is what matters
-            pass
     context.close()
 
 

@@ -93,7 +93,7 @@ def test_price_inheritance_and_override(app, client, auth, kitchen, owner_connin
     auth.post(cell_url(kitchen, "P003", "CAREEM"), {"platform_product_id": "CAR-P003", "price": "61",
                                                     "is_available": "1"}, page="/menu/mappings", headers=HX)
     with psycopg.connect(owner_conninfo, autocommit=True) as connection:
-        connection.execute("SET app.current_company_id = %s" % f"'{kitchen.alpha.id}'")
+        connection.execute(f"SET app.current_company_id = '{kitchen.alpha.id}'")
         connection.execute("UPDATE products SET price = 60 WHERE local_product_id = 'P003' AND company_id = %s",
                            (kitchen.alpha.id,))
     assert dict(rows(owner_conninfo, "SELECT platform, product_price FROM menu_mappings WHERE "

@@ -108,9 +108,8 @@ def test_reject_needs_a_reason_from_the_platforms_list(app, kitchen, reason):
 def test_accept_refuses_a_bad_preparation_time(app, kitchen, minutes):
     company, integration_id = kitchen
     order_id = add_order(app, company, integration_id)
-    with app.app_context(), tenant(company.id):
-        with pytest.raises(ActionRefused):
-            perform(order_id, "accept", db.session.get(User, company.user_id("USER")), preparation_minutes=minutes)
+    with app.app_context(), tenant(company.id), pytest.raises(ActionRefused):
+        perform(order_id, "accept", db.session.get(User, company.user_id("USER")), preparation_minutes=minutes)
 
 
 def test_two_people_accepting_at_once_apply_one_change(app, kitchen, owner_conninfo):
