@@ -110,8 +110,8 @@ def register_tasks_and_hooks():
     """Every background task known by name (for `defer`), and the areas' reactions to each other."""
     from . import tasks  # noqa: F401  (registers the tasks on the queue)
     from .hooks import order_page_panels, order_status_changed, platform_call_finished
+    from .loyalty.ledger import on_status_change
     from .loyalty.routes import order_page_panel
-    from .loyalty.services import on_status_change
     from .menu.sync import on_call_finished
 
     order_status_changed.connect(on_status_change)

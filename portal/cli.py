@@ -96,7 +96,7 @@ def worker_command(concurrency, burst):
 @click.command("loyalty-check")
 def loyalty_check_command():
     """Check that every member's points, spend and order count equal the sums of their ledger."""
-    from .loyalty.services import check_balances
+    from .loyalty.balance_check import check_balances
     from .models import Company
     from .tenancy import cross_tenant, tenant
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DeliveryOrder, LoyaltyTransaction, OrderStatus, User, UserRole
-from . import services
+from . import ledger, programs
 
 PROGRAM_AGE = timedelta(days=30)
 ADJUSTMENTS = ["Sorry for the late delivery", "Birthday gift", "Wrong item sent, apology points"]
@@ -26,7 +26,7 @@ def seed_ledger(company_id):
     """Earn, redeem, adjust and refund through the services, in the order things happened."""
     if db.session.scalar(select(LoyaltyTransaction.id).where(LoyaltyTransaction.company_id == company_id).limit(1)):
         return
-    program = services.active_program()
+    program = programs.active_program()
     if program is None:
         return
     staff = db.session.scalars(select(User).where(User.company_id == company_id).order_by(User.role)).all()
@@ -37,19 +37,19 @@ def seed_ledger(company_id):
         DeliveryOrder.is_test.is_(False), DeliveryOrder.completed_at >= datetime.now(timezone.utc) - PROGRAM_AGE,
     ).order_by(DeliveryOrder.completed_at)).all()
     for number, order in enumerate(orders):
-        member = services.find_member_by_phone(order.customer_phone)
+        member = ledger.find_member_by_phone(order.customer_phone)
         if member is not None and _pick(order.id, 25):
-            limits = services.redemption_limits(program, member, order)
+            limits = ledger.redemption_limits(program, member, order)
             if limits.possible:
-                services.redeem(order.id, member.id, limits.maximum, cashier,
-                                now=order.created_at + timedelta(minutes=3))
-        services.accrue_order(order, now=order.completed_at)
+                ledger.redeem(order.id, member.id, limits.maximum, cashier,
+                              now=order.created_at + timedelta(minutes=3))
+        ledger.accrue_order(order, now=order.completed_at)
         if manager is not None and number % 97 == 5:
-            services.adjust(services.find_member_by_phone(order.customer_phone).id, 50,
-                            ADJUSTMENTS[number % len(ADJUSTMENTS)], manager,
-                            now=order.completed_at + timedelta(hours=2))
+            ledger.adjust(ledger.find_member_by_phone(order.customer_phone).id, 50,
+                          ADJUSTMENTS[number % len(ADJUSTMENTS)], manager,
+                          now=order.completed_at + timedelta(hours=2))
     refunded = next((order for order in reversed(orders) if _pick(order.id, 10)), None)
     if manager is not None and refunded is not None:
-        services.refund_order(refunded, manager, "Missing items, refunded through the platform",
-                              now=refunded.completed_at + timedelta(hours=5))
+        ledger.refund_order(refunded, manager, "Missing items, refunded through the platform",
+                            now=refunded.completed_at + timedelta(hours=5))
     db.session.commit()

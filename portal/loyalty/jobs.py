@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from ..extensions import db
 from ..queue import defer
 from ..tenancy import companies_with_loyalty_work, tenant
-from . import services
+from . import ledger, programs
 
 
 def companies_to_sweep(now=None):
@@ -24,10 +24,10 @@ def expire_company_points(company_id, now=None):
     """Expire one company's old points (FIFO) and re-tier its members; returns the points expired."""
     now = now or datetime.now(timezone.utc)
     with tenant(company_id):
-        expired = services.expire_points(now=now)
-        program = services.active_program()
+        expired = ledger.expire_points(now=now)
+        program = programs.active_program()
         if program is not None:
-            services.recompute_tiers(program, now=now)
+            programs.recompute_tiers(program, now=now)
         db.session.commit()
     return expired
 

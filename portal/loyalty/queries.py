@@ -11,7 +11,8 @@ from ..extensions import db
 from ..models import CustomerLoyalty, DeliveryOrder, LoyaltyTier, LoyaltyTransaction, User
 from ..phones import _DIGITS
 from ..tenancy import current_company_id
-from .services import normalize_for_company, program_tiers
+from .ledger import normalize_for_company
+from .programs import program_tiers
 
 # The expression of idx_orders_customer_phone_tail (migration 0008), written out so the planner uses it.
 PHONE_TAIL_SQL = ("right(regexp_replace(translate(customer_phone, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹', "

@@ -19,7 +19,7 @@ from ..lookups import get_or_404
 from ..web import page_or_fragment
 from ..models import (CustomerLoyalty, DeliveryOrder, LoyaltyProgram, LoyaltyProgramType, LoyaltyTier,
                       LoyaltyTransaction, OrderStatus, UserRole)
-from . import bp, queries, services
+from . import bp, ledger, programs, queries, services
 from .forms import (PROGRAM_TYPE_LABELS, AdjustForm, MemberForm, ProgramForm, RedeemForm, ReferrerForm, RefundForm,
                     TierForm)
 from .services import LoyaltyError
@@ -58,21 +58,21 @@ def _member_or_404(member_id):
 @roles_required(UserRole.MANAGER)
 def index():
     """The program at a glance: members, activity, points outstanding and their value, tiers."""
-    program = services.active_program()
-    programs = services.all_programs()
+    program = programs.active_program()
+    every_program = programs.all_programs()
     if program is None:
-        return render_template("loyalty/index.html", program=None, programs=programs, action_form=EmptyForm())
-    tiers = services.program_tiers(program)
+        return render_template("loyalty/index.html", program=None, programs=every_program, action_form=EmptyForm())
+    tiers = programs.program_tiers(program)
     stats = queries.dashboard(program, g.company)
     chart = {"labels": [week.isoformat() for week, *_ in stats.weeks],
              "earned": [earned for _, earned, _, _ in stats.weeks],
              "redeemed": [redeemed for _, _, redeemed, _ in stats.weeks],
              "expired": [expired for *_, expired in stats.weeks],
              "names": {"earned": _("Points earned"), "redeemed": _("Points redeemed"), "expired": _("Points expired")}}
-    return render_template("loyalty/index.html", program=program, programs=programs, tiers=tiers, stats=stats,
+    return render_template("loyalty/index.html", program=program, programs=every_program, tiers=tiers, stats=stats,
                            chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"),
                            largest=max((count for _, count in stats.tiers), default=0),
-                           summary=services.program_summary(program, tiers, g.company.currency),
+                           summary=programs.program_summary(program, tiers, g.company.currency),
                            action_form=EmptyForm())
 
 
@@ -81,9 +81,9 @@ def index():
 def new_program():
     """The form for a company's (first or next) program."""
     form = ProgramForm()
-    if services.active_program() is not None:
+    if programs.active_program() is not None:
         form.activate.data = False
-    return render_template("loyalty/program_form.html", form=form, program=None, active=services.active_program(),
+    return render_template("loyalty/program_form.html", form=form, program=None, active=programs.active_program(),
                            summary=_preview(form))
 
 
@@ -94,13 +94,13 @@ def create_program():
     form = ProgramForm()
     if form.validate_on_submit():
         try:
-            program = services.save_program(None, form.values(), activate=form.activate.data)
+            program = programs.save_program(None, form.values(), activate=form.activate.data)
         except LoyaltyError as error:
             flash(str(error), "error")
         else:
             flash(_("“%(name)s” is set up.", name=program.name), "success")
             return redirect(url_for("loyalty.index"))
-    return render_template("loyalty/program_form.html", form=form, program=None, active=services.active_program(),
+    return render_template("loyalty/program_form.html", form=form, program=None, active=programs.active_program(),
                            summary=_preview(form)), 422
 
 
@@ -112,7 +112,7 @@ def edit_program(program_id):
     form = ProgramForm(obj=program)
     form.program_type.data = program.program_type.value
     form.activate.data = program.is_active
-    return render_template("loyalty/program_form.html", form=form, program=program, active=services.active_program(),
+    return render_template("loyalty/program_form.html", form=form, program=program, active=programs.active_program(),
                            summary=_preview(form))
 
 
@@ -124,15 +124,15 @@ def update_program(program_id):
     form = ProgramForm()
     if form.validate_on_submit():
         try:
-            services.save_program(program, form.values(), activate=form.activate.data)
+            programs.save_program(program, form.values(), activate=form.activate.data)
             if not form.activate.data and program.is_active:
-                services.deactivate_program(program)
+                programs.deactivate_program(program)
         except LoyaltyError as error:
             flash(str(error), "error")
         else:
             flash(_("Saved the rules of “%(name)s”.", name=program.name), "success")
             return redirect(url_for("loyalty.index"))
-    return render_template("loyalty/program_form.html", form=form, program=program, active=services.active_program(),
+    return render_template("loyalty/program_form.html", form=form, program=program, active=programs.active_program(),
                            summary=_preview(form)), 422
 
 
@@ -157,9 +157,9 @@ def _preview(form):
                               "tier_bonus_multiplier": values["tier_bonus_multiplier"] or 0,
                               "min_redemption_points": values["min_redemption_points"] or 0,
                               "referral_bonus": values["referral_bonus"] or 0})  # never added to the session
-    program = services.active_program()
-    tiers = services.program_tiers(program) if program is not None else []
-    return services.program_summary(draft, tiers, g.company.currency)
+    program = programs.active_program()
+    tiers = programs.program_tiers(program) if program is not None else []
+    return programs.program_summary(draft, tiers, g.company.currency)
 
 
 @bp.post("/program/<program_id>/activate")
@@ -168,7 +168,7 @@ def activate_program(program_id):
     """Make this the active program; members move to it with their points."""
     program = _program_or_404(program_id)
     try:
-        services.activate_program(program)
+        programs.activate_program(program)
         db.session.commit()
     except LoyaltyError as error:
         flash(str(error), "error")
@@ -182,7 +182,7 @@ def activate_program(program_id):
 def deactivate_program(program_id):
     """Pause the program: nothing is earned or redeemed; balances stay."""
     program = _program_or_404(program_id)
-    services.deactivate_program(program)
+    programs.deactivate_program(program)
     flash(_("“%(name)s” is paused. Customers keep their points.", name=program.name), "success")
     return redirect(url_for("loyalty.index"))
 
@@ -205,7 +205,7 @@ def create_tier(program_id):
     form = TierForm()
     if form.validate_on_submit():
         try:
-            tier = services.save_tier(program, None, form.values())
+            tier = programs.save_tier(program, None, form.values())
         except LoyaltyError as error:
             getattr(form, error.field or "name").errors.append(str(error))
         else:
@@ -232,7 +232,7 @@ def update_tier(tier_id):
     form = TierForm()
     if form.validate_on_submit():
         try:
-            services.save_tier(program, tier, form.values())
+            programs.save_tier(program, tier, form.values())
         except LoyaltyError as error:
             tier = get_or_404(LoyaltyTier, tier_id)
             getattr(form, error.field or "name").errors.append(str(error))
@@ -248,7 +248,7 @@ def delete_tier(tier_id):
     """Remove a tier; its members move to the tier they now qualify for."""
     tier = get_or_404(LoyaltyTier, tier_id)
     name = tier.name
-    services.delete_tier(db.session.get(LoyaltyProgram, tier.loyalty_program_id), tier)
+    programs.delete_tier(db.session.get(LoyaltyProgram, tier.loyalty_program_id), tier)
     flash(_("Removed the tier %(name)s.", name=name), "success")
     return redirect(url_for("loyalty.index") + "#tiers")
 
@@ -258,8 +258,8 @@ def delete_tier(tier_id):
 def _customer_filters():
     search = request.args.get("q", "").strip()[:100]
     tier = request.args.get("tier", "")
-    program = services.active_program()
-    tiers = services.program_tiers(program)
+    program = programs.active_program()
+    tiers = programs.program_tiers(program)
     if tier not in {"", "none"} | {str(t.id) for t in tiers}:
         tier = ""
     sort = request.args.get("sort", "recent")
@@ -304,7 +304,7 @@ def export_customers():
 @roles_required(UserRole.MANAGER)
 def new_customer():
     """Add a customer before their first order (to record who referred them)."""
-    return render_template("loyalty/customer_form.html", form=MemberForm(), program=services.active_program())
+    return render_template("loyalty/customer_form.html", form=MemberForm(), program=programs.active_program())
 
 
 @bp.post("/customers")
@@ -312,14 +312,14 @@ def new_customer():
 def create_customer():
     """Add the customer, or show the form again with why it was refused."""
     form = MemberForm()
-    program = services.active_program()
+    program = programs.active_program()
     if program is None:
         flash(_("Set up a loyalty program first."), "error")
         return redirect(url_for("loyalty.index"))
     if form.validate_on_submit():
         try:
-            member = services.add_member(program, form.phone.data, name=form.name.data,
-                                         referred_by_phone=form.referred_by.data or None)
+            member = ledger.add_member(program, form.phone.data, name=form.name.data,
+                                       referred_by_phone=form.referred_by.data or None)
         except LoyaltyError as error:
             db.session.rollback()
             getattr(form, error.field or "phone").errors.append(str(error))
@@ -338,9 +338,9 @@ def customer(member_id):
 
 
 def _customer_page(member, adjust_form, referrer_form, status=200):
-    program = services.active_program() or db.session.get(LoyaltyProgram, member.loyalty_program_id)
-    ledger = db.paginate(queries.member_ledger(member), per_page=20, error_out=False)
-    users, order_numbers = queries.ledger_names(ledger.items)
+    program = programs.active_program() or db.session.get(LoyaltyProgram, member.loyalty_program_id)
+    ledger_page = db.paginate(queries.member_ledger(member), per_page=20, error_out=False)
+    users, order_numbers = queries.ledger_names(ledger_page.items)
     orders = queries.member_orders(member)
     referrer = db.session.get(CustomerLoyalty, member.referred_by_id) if member.referred_by_id else None
     referred = db.session.scalars(select(CustomerLoyalty).where(
@@ -348,12 +348,12 @@ def _customer_page(member, adjust_form, referrer_form, status=200):
         .order_by(CustomerLoyalty.joined_at)).all()
     tiers = queries.tier_names(program)
     return render_template(
-        "loyalty/customer.html", member=member, program=program, ledger=ledger, orders=orders, users=users,
+        "loyalty/customer.html", member=member, program=program, ledger=ledger_page, orders=orders, users=users,
         order_numbers=order_numbers,
         order_points=queries.points_by_order(member, [order.id for order in orders]),
-        progress=services.tier_progress(member, program), tier=tiers.get(member.loyalty_tier_id),
+        progress=programs.tier_progress(member, program), tier=tiers.get(member.loyalty_tier_id),
         referrer=referrer, referred=referred, adjust_form=adjust_form, referrer_form=referrer_form,
-        can_be_referred=member.order_count == 0 and member.referred_by_id is None and not ledger.total,
+        can_be_referred=member.order_count == 0 and member.referred_by_id is None and not ledger_page.total,
         value=services._quantize(member.current_points * program.point_value, g.company.currency)), status
 
 
@@ -365,7 +365,7 @@ def adjust(member_id):
     form = AdjustForm()
     if form.validate_on_submit():
         try:
-            services.adjust(member.id, form.points.data, form.reason.data, current_user)
+            ledger.adjust(member.id, form.points.data, form.reason.data, current_user)
         except LoyaltyError as error:
             db.session.rollback()
             getattr(form, error.field or "points").errors.append(str(error))
@@ -386,7 +386,7 @@ def set_referrer(member_id):
     form = ReferrerForm()
     if form.validate_on_submit():
         try:
-            referrer = services.set_referrer(member, form.referred_by.data)
+            referrer = ledger.set_referrer(member, form.referred_by.data)
         except LoyaltyError as error:
             db.session.rollback()
             form.referred_by.errors.append(str(error))
@@ -407,7 +407,7 @@ def order_page_panel(order):
 
 def loyalty_panel(order, phone=None, redeem_form=None, refund_form=None, message=None):
     """What the order page's loyalty panel shows: the customer, what the order earned, what may be redeemed."""
-    program = services.active_program()
+    program = programs.active_program()
     lookup = (phone if phone is not None else request.args.get("loyalty_phone", "")).strip()[:40]
     panel = {"order": order, "program": program, "lookup": lookup, "member": None, "looked_up": bool(lookup),
              "message": message, "redeem_form": redeem_form, "refund_form": refund_form or RefundForm(formdata=None),
@@ -416,13 +416,13 @@ def loyalty_panel(order, phone=None, redeem_form=None, refund_form=None, message
         return panel
     member = None
     if lookup:
-        member = services.find_member_by_phone(lookup)
+        member = ledger.find_member_by_phone(lookup)
         if member is None:
             panel["lookup_error"] = (_("No member has this phone number.")
-                                     if services.normalize_for_company(lookup) else
+                                     if ledger.normalize_for_company(lookup) else
                                      _("This is not a phone number we can read."))
     elif order.customer_phone:
-        member = services.find_member_by_phone(order.customer_phone)
+        member = ledger.find_member_by_phone(order.customer_phone)
     panel["member"] = member
     rows = db.session.scalars(select(LoyaltyTransaction).where(
         LoyaltyTransaction.company_id == order.company_id, LoyaltyTransaction.order_id == order.id)
@@ -433,16 +433,16 @@ def loyalty_panel(order, phone=None, redeem_form=None, refund_form=None, message
     panel["reversals"] = [row for row in rows if row.transaction_type.value == "REVERSAL"]
     panel["earn_reversed"] = panel["earn"] is not None and panel["earn"].id in reversed_ids
     panel["redeem_reversed"] = panel["redeem"] is not None and panel["redeem"].id in reversed_ids
-    panel["why_not"] = services.not_earning_reason(order, program)
+    panel["why_not"] = ledger.not_earning_reason(order, program)
     panel["point_value"] = program.point_value
     tier = db.session.get(LoyaltyTier, member.loyalty_tier_id) if member and member.loyalty_tier_id else None
     if panel["earn"] is None and panel["why_not"] is None and order.status not in services.CLOSED_ORDER:
-        earnable = max(order.total_amount - services.redeemed_value(order.id), 0)
-        panel["estimate"] = services.points_for(program, tier, earnable)
+        earnable = max(order.total_amount - ledger.redeemed_value(order.id), 0)
+        panel["estimate"] = programs.points_for(program, tier, earnable)
     if member is not None:
         panel["tier"] = tier
         panel["value"] = services._quantize(member.current_points * program.point_value, order.currency)
-        panel["limits"] = services.redemption_limits(program, member, order)
+        panel["limits"] = ledger.redemption_limits(program, member, order)
         if panel["redeem_form"] is None:
             form = RedeemForm(formdata=None)
             form.member_id.data = str(member.id)
@@ -494,7 +494,7 @@ def redeem(order_id):
             abort(400)
         return _redeem_refused(order, phone, form)
     try:
-        row = services.redeem(order.id, member.id, form.points.data, current_user)
+        row = ledger.redeem(order.id, member.id, form.points.data, current_user)
     except LoyaltyError as error:
         db.session.rollback()
         form.points.errors.append(str(error))
@@ -526,7 +526,7 @@ def refund(order_id):
     form = RefundForm()
     if form.validate_on_submit():
         try:
-            services.refund_order(order, current_user, form.reason.data)
+            ledger.refund_order(order, current_user, form.reason.data)
         except LoyaltyError as error:
             db.session.rollback()
             form.reason.errors.append(str(error))
@@ -547,7 +547,7 @@ def award(order_id):
     """Earn a delivered order's points now, if they were not earned when it was delivered."""
     order = _order_for_panel(order_id)
     try:
-        result = services.award_missed(order, current_user)
+        result = ledger.award_missed(order, current_user)
     except LoyaltyError as error:
         db.session.rollback()
         return _panel_response(order, message=("error", str(error)))

@@ -7,7 +7,7 @@ delivers it; only pickup orders and orders the restaurant delivers are marked de
 
 One move leaves a terminal state: a platform may cancel an order after it was delivered (its way
 of reporting a refund). Staff cannot; a manager records a refund on the order's loyalty panel.
-Delivered orders earn loyalty points and cancelled ones give them back (`loyalty.services`).
+Delivered orders earn loyalty points and cancelled ones give them back (`loyalty.ledger`).
 """
 from datetime import datetime, timezone
 

@@ -117,7 +117,7 @@ def test_deliver_an_order_see_the_points_and_redeem_them(page, sign_in, live_ser
 def test_demo_program_shows_a_real_ledger(page, sign_in, demo, app, artifacts_dir):
     """`make run`'s demo: members with points earned on delivered orders, tiers, a chart, redemptions."""
     from portal.demo import SAMPLE_COMPANY_ID
-    from portal.loyalty.services import check_balances
+    from portal.loyalty.balance_check import check_balances
     from portal.tenancy import tenant
 
     with app.app_context(), tenant(SAMPLE_COMPANY_ID):

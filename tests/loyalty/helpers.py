@@ -6,7 +6,8 @@ from decimal import Decimal
 import psycopg
 
 from portal.extensions import db
-from portal.loyalty import services
+from portal.loyalty.balance_check import check_balances
+from portal.loyalty.programs import active_program, save_program, save_tier
 from portal.models import DeliveryOrder, IntegrationConfig, LoyaltyProgram, User
 from portal.orders.services import perform
 from portal.tenancy import tenant
@@ -23,12 +24,12 @@ TIERS = [("Bronze", 0, "1.00"), ("Silver", 500, "1.25"), ("Gold", 2000, "1.50")]
 def make_program(app, company, tiers=(), **values):
     """An active program for the company (with tiers: (name, min points, multiplier[, min spend, window])); its id."""
     with app.app_context(), tenant(company.id):
-        program = services.save_program(None, {**PROGRAM, **values}, activate=True)
+        program = save_program(None, {**PROGRAM, **values}, activate=True)
         for name, min_points, multiplier, *more in tiers:
             min_spend = Decimal(more[0]) if more else Decimal(0)
             window = more[1] if len(more) > 1 else None
-            services.save_tier(program, None, {"name": name, "min_points": min_points, "min_spend": min_spend,
-                                               "window_days": window, "earn_multiplier": Decimal(multiplier)})
+            save_tier(program, None, {"name": name, "min_points": min_points, "min_spend": min_spend,
+                                      "window_days": window, "earn_multiplier": Decimal(multiplier)})
         return program.id
 
 
@@ -89,9 +90,9 @@ def ledger(conninfo, phone="+966551234567"):
 def check(app, company):
     """The balance check for the company (as the app runs it)."""
     with app.app_context(), tenant(company.id):
-        return services.check_balances()
+        return check_balances()
 
 
 def program(app, company):
     with app.app_context(), tenant(company.id):
-        return db.session.get(LoyaltyProgram, services.active_program().id)
+        return db.session.get(LoyaltyProgram, active_program().id)

@@ -5,7 +5,10 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
-from portal.loyalty import services
+from portal.loyalty.ledger import (accrue_order, add_member, find_member_by_phone, not_earning_reason, redeem,
+                                   refund_order, set_referrer)
+from portal.loyalty.programs import active_program
+from portal.loyalty.services import LoyaltyError
 from portal.models import DeliveryOrder, OrderStatus, User
 from portal.orders.lifecycle import TransitionRefused, apply_status, can_move
 from portal.tenancy import tenant
@@ -80,7 +83,7 @@ def test_orders_that_earn_nothing_say_why(app, shop, owner_conninfo, phone, is_t
     deliver(app, shop.company, order_id)
     assert owner_rows(owner_conninfo, "SELECT count(*) FROM customer_loyalty") == [(0,)]
     with app.app_context(), tenant(shop.company.id):
-        assert why in str(services.not_earning_reason(db.session.get(DeliveryOrder, order_id)))
+        assert why in str(not_earning_reason(db.session.get(DeliveryOrder, order_id)))
 
 
 def test_no_active_program_earns_nothing(app, shop, owner_conninfo):
@@ -97,7 +100,7 @@ def test_phone_variants_map_to_one_customer(app, shop, owner_conninfo, raw):
     assert owner_rows(owner_conninfo, "SELECT customer_phone, current_points, order_count FROM customer_loyalty") == [
         ("+966551234567", 30, 2)]
     with app.app_context(), tenant(shop.company.id):
-        assert services.find_member_by_phone(raw).customer_phone == "+966551234567"
+        assert find_member_by_phone(raw).customer_phone == "+966551234567"
 
 
 def test_company_country_is_the_default_region(app, make_company, make_integration, owner_conninfo):
@@ -119,7 +122,7 @@ def test_repeated_delivered_events_earn_once(app, shop, owner_conninfo):
     with app.app_context(), tenant(shop.company.id):
         order = db.session.get(DeliveryOrder, order_id)
         for _ in range(3):  # the service itself is idempotent, whoever calls it
-            assert services.accrue_order(order).earned == 100
+            assert accrue_order(order).earned == 100
         db.session.commit()
         with pytest.raises(TransitionRefused):
             apply_status(order, OrderStatus.DELIVERED, source="PLATFORM")
@@ -213,7 +216,7 @@ def test_reversal_takes_back_only_unspent_points(app, shop, owner_conninfo):
     second = add_order(app, shop.company, shop.integration, total="100")
     with app.app_context(), tenant(shop.company.id):
         user = db.session.get(User, shop.company.user_id("USER"))
-        services.redeem(second, services.find_member_by_phone("+966551234567").id, 80, user)
+        redeem(second, find_member_by_phone("+966551234567").id, 80, user)
     with app.app_context(), tenant(shop.company.id):
         order = db.session.scalar(db.select(DeliveryOrder).where(DeliveryOrder.id == first).with_for_update())
         apply_status(order, OrderStatus.CANCELLED, source="PLATFORM", reason="refund")
@@ -231,7 +234,7 @@ def test_cancelling_an_order_gives_back_the_points_redeemed_on_it(app, shop, own
     open_order = add_order(app, shop.company, shop.integration, total="60", status="ACCEPTED")
     with app.app_context(), tenant(shop.company.id):
         user = db.session.get(User, shop.company.user_id("USER"))
-        services.redeem(open_order, services.find_member_by_phone("0551234567").id, 200, user)
+        redeem(open_order, find_member_by_phone("0551234567").id, 200, user)
     assert member(owner_conninfo)[:3] == (100, 300, 200)
     act(app, shop.company, open_order, "cancel", reason="ITEM_UNAVAILABLE")
     assert member(owner_conninfo)[:4] == (300, 300, 0, 1)
@@ -245,7 +248,7 @@ def test_points_are_earned_on_what_was_paid_after_redeeming(app, shop, owner_con
     order_id = add_order(app, shop.company, shop.integration, total="100")
     with app.app_context(), tenant(shop.company.id):
         user = db.session.get(User, shop.company.user_id("USER"))
-        services.redeem(order_id, services.find_member_by_phone("0551234567").id, 200, user)  # SAR 10
+        redeem(order_id, find_member_by_phone("0551234567").id, 200, user)  # SAR 10
     deliver(app, shop.company, order_id)
     assert [row[:2] for row in ledger(owner_conninfo)] == [("EARN", 400), ("REDEEM", -200), ("EARN", 90)]
     assert member(owner_conninfo)[4] == Decimal("500.000")  # spend is the order totals
@@ -258,9 +261,9 @@ def test_manager_refund_takes_points_back_and_is_audited(app, shop, owner_connin
     with app.app_context(), tenant(shop.company.id):
         manager = db.session.get(User, shop.company.user_id("MANAGER"))
         order = db.session.get(DeliveryOrder, order_id)
-        services.refund_order(order, manager, "Cold food, refunded by Talabat")
-        with pytest.raises(services.LoyaltyError):
-            services.refund_order(db.session.get(DeliveryOrder, order_id), manager, "again")
+        refund_order(order, manager, "Cold food, refunded by Talabat")
+        with pytest.raises(LoyaltyError):
+            refund_order(db.session.get(DeliveryOrder, order_id), manager, "again")
     assert member(owner_conninfo)[:4] == (0, 0, 0, 0)
     assert owner_rows(owner_conninfo, "SELECT status FROM delivery_orders") == [("DELIVERED",)]
     (operation, user_id), = owner_rows(owner_conninfo, "SELECT operation, user_id FROM audit_logs "
@@ -272,15 +275,15 @@ def test_referral_bonus_paid_on_the_first_delivered_order_only(app, shop, owner_
     program_id = make_program(app, shop.company, referral_bonus=50)
     deliver(app, shop.company, add_order(app, shop.company, shop.integration, phone="0551111111", total="10"))
     with app.app_context(), tenant(shop.company.id):
-        program = services.active_program()
+        program = active_program()
         assert program.id == program_id
-        services.add_member(program, "0552222222", name="New friend", referred_by_phone="+966551111111")
+        add_member(program, "0552222222", name="New friend", referred_by_phone="+966551111111")
     first = add_order(app, shop.company, shop.integration, phone="0552222222", total="20")
     deliver(app, shop.company, first)
     deliver(app, shop.company, add_order(app, shop.company, shop.integration, phone="0552222222", total="20"))
     assert member(owner_conninfo, "+966551111111")[:2] == (60, 60)
     assert [row[:2] for row in ledger(owner_conninfo, "+966551111111")] == [("EARN", 10), ("REFERRAL", 50)]
-    with app.app_context(), tenant(shop.company.id), pytest.raises(services.LoyaltyError):
+    with app.app_context(), tenant(shop.company.id), pytest.raises(LoyaltyError):
         # a customer with orders cannot be "referred" later
-        services.set_referrer(services.find_member_by_phone("0551111111"), "0552222222")
+        set_referrer(find_member_by_phone("0551111111"), "0552222222")
     assert check(app, shop.company).ok

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from portal.extensions import db
-from portal.loyalty import services
+from portal.loyalty.ledger import accrue_order, expire_points, find_member_by_phone, redeem
 from portal.models import DeliveryOrder, User
 from portal.tenancy import tenant
 from tests.loyalty.helpers import add_order, check, ledger, make_program, member, owner_rows
@@ -16,14 +16,14 @@ PHONE = "+966551234567"
 def _earn(app, shop, total, at):
     order_id = add_order(app, shop.company, shop.integration, total=total, status="DELIVERED")
     with app.app_context(), tenant(shop.company.id):
-        services.accrue_order(db.session.get(DeliveryOrder, order_id), now=at)
+        accrue_order(db.session.get(DeliveryOrder, order_id), now=at)
         db.session.commit()
     return order_id
 
 
 def _expire(app, shop, at):
     with app.app_context(), tenant(shop.company.id):
-        return services.expire_points(now=at)
+        return expire_points(now=at)
 
 
 def test_fifo_expiry_across_several_earn_batches(app, shop, owner_conninfo):
@@ -35,8 +35,8 @@ def test_fifo_expiry_across_several_earn_batches(app, shop, owner_conninfo):
     spend_on = add_order(app, shop.company, shop.integration, total="1000", status="ACCEPTED")
     with app.app_context(), tenant(shop.company.id):
         user = db.session.get(User, shop.company.user_id("USER"))
-        services.redeem(spend_on, services.find_member_by_phone(PHONE).id, 120, user,
-                        now=START + timedelta(days=25))      # uses all of lot 1 and 20 of lot 2
+        redeem(spend_on, find_member_by_phone(PHONE).id, 120, user,
+               now=START + timedelta(days=25))      # uses all of lot 1 and 20 of lot 2
     assert [row[2] for row in ledger(owner_conninfo) if row[0] == "EARN"] == [0, 30, 70]
 
     assert _expire(app, shop, START + timedelta(days=29)) == 0
@@ -67,7 +67,7 @@ def test_expiry_job_runs_every_company_in_its_own_tenant(app, shop, other_shop, 
     kuwait_order = add_order(app, other_shop.company, other_shop.integration, phone="+96555123456", total="10",
                              status="DELIVERED", currency="KWD")
     with app.app_context(), tenant(other_shop.company.id):
-        services.accrue_order(db.session.get(DeliveryOrder, kuwait_order), now=START)
+        accrue_order(db.session.get(DeliveryOrder, kuwait_order), now=START)
         db.session.commit()
 
     later = START + timedelta(days=31)

@@ -8,7 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.extensions import db
-from portal.loyalty import services
+from portal.loyalty.balance_check import check_balances
+from portal.loyalty.ledger import (accrue_order, adjust, expire_points, find_member_by_phone, lock_member, redeem,
+                                   reverse_order)
+from portal.loyalty.services import LoyaltyError
 from portal.models import DeliveryOrder, LoyaltyTransaction, OrderStatus, User
 from portal.tenancy import tenant
 from tests.loyalty.helpers import add_order, make_program
@@ -69,18 +72,18 @@ def test_balances_always_equal_the_ledger(app, shop, steps):
         user = db.session.get(User, shop.company.user_id("MANAGER"))
         # The customer's first order makes them a member.
         first = add_order(app, shop.company, shop.integration, phone=phone, total="1", status="DELIVERED")
-        services.accrue_order(db.session.get(DeliveryOrder, first), now=clock)
+        accrue_order(db.session.get(DeliveryOrder, first), now=clock)
         db.session.commit()
         model.add(("earn", first), 1, clock)
         delivered.append((first, 1))
-        member_id = services.find_member_by_phone(phone).id
+        member_id = find_member_by_phone(phone).id
 
         for kind, value in steps:
             clock += timedelta(minutes=5)
             if kind == "earn":
                 order_id = add_order(app, shop.company, shop.integration, phone=phone, total=str(value),
                                      status="DELIVERED")
-                services.accrue_order(db.session.get(DeliveryOrder, order_id), now=clock)
+                accrue_order(db.session.get(DeliveryOrder, order_id), now=clock)
                 db.session.commit()
                 model.add(("earn", order_id), value, clock)
                 delivered.append((order_id, value))
@@ -88,8 +91,8 @@ def test_balances_always_equal_the_ledger(app, shop, steps):
                 order_id = add_order(app, shop.company, shop.integration, phone=phone, total="10000",
                                      status="ACCEPTED")
                 try:
-                    services.redeem(order_id, member_id, value, user, now=clock)
-                except services.LoyaltyError:
+                    redeem(order_id, member_id, value, user, now=clock)
+                except LoyaltyError:
                     db.session.rollback()
                     assert value < 10 or value > model.balance
                 else:
@@ -97,8 +100,8 @@ def test_balances_always_equal_the_ledger(app, shop, steps):
                     redeemed.append((order_id, value))
             elif kind == "adjust":
                 try:
-                    services.adjust(member_id, value, "property test", user, now=clock)
-                except services.LoyaltyError:
+                    adjust(member_id, value, "property test", user, now=clock)
+                except LoyaltyError:
                     db.session.rollback()
                     assert value == 0 or -value > model.balance
                 else:
@@ -109,7 +112,7 @@ def test_balances_always_equal_the_ledger(app, shop, steps):
                 order = db.session.get(DeliveryOrder, order_id)
                 already = order.status == OrderStatus.CANCELLED
                 order.status = OrderStatus.CANCELLED
-                services.reverse_order(order, now=clock)
+                reverse_order(order, now=clock)
                 db.session.commit()
                 if not already:
                     if (order_id, points) in redeemed:
@@ -118,13 +121,13 @@ def test_balances_always_equal_the_ledger(app, shop, steps):
                         model.take(min(points, model.balance), prefer=("earn", order_id))
             else:
                 clock += timedelta(days=value)
-                expired = services.expire_points(now=clock)  # every member of the company (earlier examples too)
+                expired = expire_points(now=clock)  # every member of the company (earlier examples too)
                 assert expired >= model.expire(clock)
             db.session.expire_all()
-            assert services.lock_member(member_id).current_points == model.balance
+            assert lock_member(member_id).current_points == model.balance
             db.session.commit()
 
-        result = services.check_balances()
+        result = check_balances()
         assert result.ok, result.mismatches
         lots = db.session.scalars(db.select(LoyaltyTransaction.remaining_points).where(
             LoyaltyTransaction.customer_loyalty_id == member_id, LoyaltyTransaction.remaining_points.is_not(None))

@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
-from portal.loyalty import services
+from portal.loyalty.ledger import adjust, find_member_by_phone, redeem
+from portal.loyalty.programs import active_program, deactivate_program
+from portal.loyalty.services import LoyaltyError
 from portal.models import User
 from portal.tenancy import tenant
 from tests.loyalty.helpers import add_order, check, deliver, ledger, make_program, member, owner_rows
@@ -23,8 +25,8 @@ def rich(app, shop):
 
 def _redeem(app, shop, order_id, points, role="USER"):
     with app.app_context(), tenant(shop.company.id):
-        member_id = services.find_member_by_phone(PHONE).id
-        return services.redeem(order_id, member_id, points, db.session.get(User, shop.company.user_id(role))).points
+        member_id = find_member_by_phone(PHONE).id
+        return redeem(order_id, member_id, points, db.session.get(User, shop.company.user_id(role))).points
 
 
 @pytest.mark.parametrize("points, message", [
@@ -37,7 +39,7 @@ def _redeem(app, shop, order_id, points, role="USER"):
 ])
 def test_redemption_refuses_what_the_rules_do_not_allow(app, rich, owner_conninfo, points, message):
     order_id = add_order(app, rich.company, rich.integration, total="40.00", status="ACCEPTED")
-    with pytest.raises(services.LoyaltyError) as refused:
+    with pytest.raises(LoyaltyError) as refused:
         _redeem(app, rich, order_id, points)
     assert message in str(refused.value)
     assert member(owner_conninfo)[:3] == (1000, 1000, 0)
@@ -53,17 +55,17 @@ def test_redemption_at_the_cap_spends_points_and_records_the_money(app, rich, ow
                                                                  "WHERE transaction_type = 'REDEEM'")
     assert (amount, user_id, order) == (Decimal("20.000"), rich.company.user_id("USER"), order_id)
     assert ledger(owner_conninfo)[0] == ("EARN", 1000, 600)  # taken from the oldest lot
-    with pytest.raises(services.LoyaltyError, match="already been redeemed"):
+    with pytest.raises(LoyaltyError, match="already been redeemed"):
         _redeem(app, rich, order_id, 100)
     assert check(app, rich.company).ok
 
 
 def test_small_order_and_cancelled_order_cannot_be_redeemed_on(app, rich):
     tiny = add_order(app, rich.company, rich.integration, total="5.00", status="ACCEPTED")  # 50 points at most
-    with pytest.raises(services.LoyaltyError, match="too small"):
+    with pytest.raises(LoyaltyError, match="too small"):
         _redeem(app, rich, tiny, 100)
     cancelled = add_order(app, rich.company, rich.integration, total="100", status="CANCELLED")
-    with pytest.raises(services.LoyaltyError, match="cancelled"):
+    with pytest.raises(LoyaltyError, match="cancelled"):
         _redeem(app, rich, cancelled, 100)
 
 
@@ -75,14 +77,14 @@ def test_two_redemptions_at_once_never_spend_the_same_points(app, rich, owner_co
 
     def attempt(order_id):
         with app.app_context(), tenant(rich.company.id):
-            member_id = services.find_member_by_phone(PHONE).id
+            member_id = find_member_by_phone(PHONE).id
             user = db.session.get(User, rich.company.user_id("USER"))
             db.session.commit()  # both start from the same balance
             barrier.wait()
             try:
-                services.redeem(order_id, member_id, 700, user)
+                redeem(order_id, member_id, 700, user)
                 results.append("won")
-            except services.LoyaltyError as error:
+            except LoyaltyError as error:
                 results.append(str(error))
             finally:
                 db.session.remove()
@@ -103,8 +105,8 @@ def test_two_redemptions_at_once_never_spend_the_same_points(app, rich, owner_co
 def test_no_redemption_without_an_active_program(app, rich):
     order_id = add_order(app, rich.company, rich.integration, total="100", status="ACCEPTED")
     with app.app_context(), tenant(rich.company.id):
-        services.deactivate_program(services.active_program())
-    with pytest.raises(services.LoyaltyError, match="no active loyalty program"):
+        deactivate_program(active_program())
+    with pytest.raises(LoyaltyError, match="no active loyalty program"):
         _redeem(app, rich, order_id, 100)
 
 
@@ -119,9 +121,9 @@ def test_no_redemption_without_an_active_program(app, rich):
 def test_adjustments_need_a_reason_and_cannot_overdraw(app, rich, owner_conninfo, points, reason, message):
     with app.app_context(), tenant(rich.company.id):
         manager = db.session.get(User, rich.company.user_id("MANAGER"))
-        member_id = services.find_member_by_phone(PHONE).id
-        with pytest.raises(services.LoyaltyError) as refused:
-            services.adjust(member_id, points, reason, manager)
+        member_id = find_member_by_phone(PHONE).id
+        with pytest.raises(LoyaltyError) as refused:
+            adjust(member_id, points, reason, manager)
         assert message in str(refused.value)
     assert member(owner_conninfo)[0] == 1000
     assert owner_rows(owner_conninfo, "SELECT count(*) FROM audit_logs WHERE operation = 'LOYALTY_ADJUST'") == [(0,)]
@@ -130,9 +132,9 @@ def test_adjustments_need_a_reason_and_cannot_overdraw(app, rich, owner_conninfo
 def test_adjustment_is_in_the_ledger_and_the_audit_log(app, rich, owner_conninfo):
     with app.app_context(), tenant(rich.company.id):
         manager = db.session.get(User, rich.company.user_id("MANAGER"))
-        member_id = services.find_member_by_phone(PHONE).id
-        services.adjust(member_id, -250, "Duplicate order on Talabat", manager)
-        services.adjust(member_id, 40, "Sorry for the late delivery", manager)
+        member_id = find_member_by_phone(PHONE).id
+        adjust(member_id, -250, "Duplicate order on Talabat", manager)
+        adjust(member_id, 40, "Sorry for the late delivery", manager)
     assert member(owner_conninfo)[:3] == (790, 1000, 0)
     assert [row[:2] for row in ledger(owner_conninfo)] == [("EARN", 1000), ("ADJUST", -250), ("ADJUST", 40)]
     audits = owner_rows(owner_conninfo, "SELECT user_id, old_values, new_values FROM audit_logs "

@@ -2,7 +2,10 @@
 import pytest
 
 from portal.extensions import db
-from portal.loyalty import services
+from portal.loyalty.balance_check import check_balances
+from portal.loyalty.ledger import expire_points, find_member_by_phone, lock_member
+from portal.loyalty.programs import active_program, recompute_tiers
+from portal.models import CustomerLoyalty
 from portal.tenancy import tenant
 from tests.conftest import csrf_token
 from tests.loyalty.helpers import TIERS, add_order, deliver, make_program, owner_rows
@@ -43,8 +46,8 @@ def test_the_same_phone_is_two_customers_with_their_own_points(app, both, owner_
     assert owner_rows(owner_conninfo, "SELECT company_id, current_points FROM customer_loyalty ORDER BY current_points"
                       ) == [(shop.company.id, 100), (other.company.id, 777)]
     with app.app_context(), tenant(shop.company.id):
-        assert services.find_member_by_phone(SAME_PHONE).current_points == 100
-        assert services.check_balances().members == 1
+        assert find_member_by_phone(SAME_PHONE).current_points == 100
+        assert check_balances().members == 1
 
 
 def test_pages_show_only_the_companys_own_customers(client, auth, both):
@@ -109,10 +112,10 @@ def test_redeeming_on_own_order_for_another_companys_member_is_not_found(client,
 def test_services_under_one_tenant_never_touch_the_other(app, both, owner_conninfo):
     shop, other, b = both
     with app.app_context(), tenant(shop.company.id):
-        assert db.session.get(services.CustomerLoyalty, b["member"]) is None
-        assert services.lock_member(b["member"]) is None
-        assert services.expire_points() == 0
-        assert services.recompute_tiers(services.active_program()) == 0
+        assert db.session.get(CustomerLoyalty, b["member"]) is None
+        assert lock_member(b["member"]) is None
+        assert expire_points() == 0
+        assert recompute_tiers(active_program()) == 0
         db.session.commit()
     assert owner_rows(owner_conninfo, "SELECT current_points FROM customer_loyalty WHERE id = %s", (b["member"],)) \
         == [(777,)]
