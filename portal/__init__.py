@@ -95,7 +95,8 @@ def register_blueprints(app):
     from .users.routes import bp as users_bp
     from .webhooks.routes import bp as webhooks_bp
 
-    for blueprint in (auth_bp, dashboard_bp, orders_bp, users_bp, integrations_bp, audit_bp, webhooks_bp, admin_bp, health_bp):
+    for blueprint in (auth_bp, dashboard_bp, orders_bp, users_bp, integrations_bp, audit_bp, webhooks_bp, admin_bp,
+                      health_bp):
         app.register_blueprint(blueprint)
     from .menu import bp as menu_bp
     app.register_blueprint(menu_bp)
@@ -146,7 +147,8 @@ def register_error_handlers(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         flash(_("Your form had expired. Please try again."), "error")
-        return page(400, _("Please try again"), _("The form had expired or was sent from elsewhere. Nothing was changed."))
+        return page(400, _("Please try again"),
+                    _("The form had expired or was sent from elsewhere. Nothing was changed."))
 
     @app.errorhandler(400)
     def bad_request(error):

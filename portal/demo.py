@@ -398,7 +398,8 @@ def _seed_menu_extras(spec, products, integrations, now):
     groups, options = [], []
     for position, name, name_ar, minimum, maximum, choices in MODIFIER_GROUPS:
         group_id = stable_id("modifier-group", spec["id"], position, name)
-        groups.append({"id": group_id, "company_id": spec["id"], "product_id": stable_id("product", spec["id"], position),
+        groups.append({"id": group_id, "company_id": spec["id"],
+                       "product_id": stable_id("product", spec["id"], position),
                        "name": name, "name_ar": name_ar, "min_choices": minimum, "max_choices": maximum,
                        "sort_order": len(groups) + 1})
         for order, (option, option_ar, delta) in enumerate(choices, start=1):
@@ -418,8 +419,10 @@ def _seed_menu_extras(spec, products, integrations, now):
         _insert(MenuMapping, [{
             "id": stable_id("mapping", spec["id"], "TALABAT", product["local_product_id"]), "company_id": spec["id"],
             "integration_config_id": integrations["TALABAT"], "platform": "TALABAT",
-            "local_product_id": product["local_product_id"], "platform_product_id": f"TAL-{product['local_product_id']}",
-            "product_name": product["name"], "product_price": product["price"], "availability_schedule": BREAKFAST_HOURS,
+            "local_product_id": product["local_product_id"],
+            "platform_product_id": f"TAL-{product['local_product_id']}",
+            "product_name": product["name"], "product_price": product["price"],
+            "availability_schedule": BREAKFAST_HOURS,
         } for product in breakfast])
     if "CAREEM" not in integrations:
         return

@@ -107,7 +107,8 @@ def cross_tenant(reason, actor_id=None):
     with _as_role(DatabaseRole.SUPER) as session:
         session.execute(
             text("INSERT INTO audit_logs (table_name, operation, user_id, new_values)"
-                 " VALUES ('*', 'CROSS_TENANT_ACCESS', CAST(:actor AS uuid), jsonb_build_object('reason', CAST(:reason AS text)))"),
+                 " VALUES ('*', 'CROSS_TENANT_ACCESS', CAST(:actor AS uuid),"
+                 " jsonb_build_object('reason', CAST(:reason AS text)))"),
             {"actor": actor_id, "reason": reason},
         )
         yield session
@@ -141,7 +142,8 @@ def store_unclaimed_webhook(values):
             text("INSERT INTO webhook_logs (platform, event_type, payload, raw_body, headers, ip_address,"
                  " request_path, outcome, status_code, error_message, is_processed, processed_at, company_id)"
                  " VALUES (CAST(:platform AS delivery_platform), :event_type, CAST(:payload AS jsonb),"
-                 " CAST(:raw_body AS bytea), CAST(:headers AS jsonb), CAST(:ip_address AS inet), :request_path, 'UNKNOWN_INTEGRATION', 404,"
+                 " CAST(:raw_body AS bytea), CAST(:headers AS jsonb), CAST(:ip_address AS inet), :request_path,"
+                 " 'UNKNOWN_INTEGRATION', 404,"
                  " :error_message, true, now(), NULL)"),
             values,
         )

@@ -230,7 +230,8 @@ def accrue_order(order, user_id=None, now=None):
     earnable = max(spend - redeemed_value(order.id), Decimal(0))
     points = points_for(program, tier, earnable)
     multiplier = effective_multiplier(program, tier)
-    reason = (f"{order.platform.value.title()} #{order.order_number}: {_quantize(earnable, order.currency)} {order.currency}"
+    reason = (f"{order.platform.value.title()} #{order.order_number}: "
+              f"{_quantize(earnable, order.currency)} {order.currency}"
               f" × {_number(program.points_per_currency_unit)}"
               + (f" × {_number(multiplier)} ({tier.name})" if multiplier != 1 else ""))
     row = _post(member, T.EARN, points, program=program, order_id=order.id, user_id=user_id, reason=reason,
@@ -312,7 +313,7 @@ def on_status_change(order, previous, target, *, source=None, user_id=None, reas
                 if source == "PLATFORM":
                     why += f" by {order.platform.value.title()}"
                 reverse_order(order, user_id=user_id, reason=why + (f" ({reason})" if reason else ""))
-    except Exception:  # noqa: BLE001 — the order's status change must survive a loyalty bug
+    except Exception:  # the order's status change must survive a loyalty bug
         logger.exception("Loyalty hook failed for order %s (%s -> %s)", order.id, previous, target)
 
 

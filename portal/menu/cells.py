@@ -78,7 +78,8 @@ def render(cell, shared):
         status = (price_note + f'<span class="sync sync-{sync_status}"{title}>{shared["sync"][sync_status]}</span>'
                   + (f'<span class="saved-note" role="status">{shared["t_saved"]}</span>' if cell.saved else "")
                   + _UNMAP.format(unmap=shared["unmap"][integration_id].replace(_MARKER, product_id),
-                                  confirm=escape(shared["confirm"][integration_id].replace("\x00", localized(cell.product))),
+                                  confirm=escape(shared["confirm"][integration_id].replace(
+                                      "\x00", localized(cell.product))),
                                   token=shared["token"], t_unmap=shared["t_unmap"],
                                   t_unmap_title=shared["t_unmap_title"]))
     else:
@@ -100,7 +101,8 @@ def render(cell, shared):
         f'<form method="post" action="{save}" hx-post="{save}" hx-trigger="change, submit" hx-target="closest td" '
         f'hx-swap="outerHTML" hx-sync="this:replace" hx-indicator="#busy-{key}">'
         f'<input type="hidden" name="csrf_token" value="{shared["token"]}">'
-        f'<label class="sr-only" for="pid-{key}">{shared["id_label"][integration_id]} · {escape(localized(cell.product))}</label>'
+        f'<label class="sr-only" for="pid-{key}">{shared["id_label"][integration_id]} · '
+        f'{escape(localized(cell.product))}</label>'
         f'<input type="text" id="pid-{key}" name="platform_product_id" value="{platform_id}" '
         f'dir="ltr" maxlength="100" placeholder="{shared["t_platform_id"]}" class="cell-id" autocomplete="off" '
         f'aria-invalid="{"true" if pid_error else "false"}"'

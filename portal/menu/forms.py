@@ -15,7 +15,8 @@ class ProductForm(FlaskForm):
                                    description=_l("Your own code for the item; platforms send it back in orders."),
                                    render_kw={"dir": "ltr", "autocomplete": "off", "maxlength": 100})
     name = StringField(_l("Name (English)"), filters=[strip], render_kw={"maxlength": 300})
-    name_ar = StringField(_l("Name (Arabic)"), filters=[strip], render_kw={"dir": "rtl", "lang": "ar", "maxlength": 300})
+    name_ar = StringField(_l("Name (Arabic)"), filters=[strip],
+                          render_kw={"dir": "rtl", "lang": "ar", "maxlength": 300})
     category = StringField(_l("Category"), filters=[strip], render_kw={"list": "categories", "maxlength": 100})
     price = StringField(_l("Price"), filters=[strip], render_kw={"inputmode": "decimal", "dir": "ltr"})
     sku = StringField(_l("SKU"), filters=[strip], render_kw={"dir": "ltr", "maxlength": 100})

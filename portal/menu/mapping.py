@@ -378,7 +378,7 @@ def waiting_platform_products(limit=50):
 def mapped_as(platform_products, products):
     """{product id: platform id} where a suggested product is already mapped on that platform (a remap)."""
     pairs = {(row.integration_config_id, product.local_product_id): product.id
-             for row, product in zip(platform_products, products) if product is not None}
+             for row, product in zip(platform_products, products, strict=True) if product is not None}
     if not pairs:
         return {}
     found = db.session.execute(select(MenuMapping.integration_config_id, MenuMapping.local_product_id,

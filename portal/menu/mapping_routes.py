@@ -162,7 +162,8 @@ def waiting():
 
 def _waiting_list(rows, **context):
     return render_template("menu/_waiting.html", rows=rows, products=mapping.products_for_choice() if rows else [],
-                           mapped_as=mapping.mapped_as([row for row, _, _ in rows], [product for _, product, _ in rows]),
+                           mapped_as=mapping.mapped_as([row for row, _, _ in rows],
+                                                       [product for _, product, _ in rows]),
                            **context)
 
 

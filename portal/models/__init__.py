@@ -14,8 +14,8 @@ __all__ = [
     "AggregationType", "AiChatbotSession", "AuditLog", "ChatChannel", "ChatMessage", "Company",
     "CustomerLoyalty", "DeliveryOrder", "DeliveryPlatform", "IntegrationAnalytics", "IntegrationConfig",
     "LoyaltyProgram", "LoyaltyProgramType", "LoyaltyTier", "LoyaltyTransaction", "LoyaltyTransactionType",
-    "MenuMapping", "OPEN_STATUSES", "OrderStatus", "OrderStatusHistory", "PlatformCall", "Product", "SyncStatus", "User",
-    "UserRole", "WebhookLog", "WhatsappMessage", "WhatsappMessageStatus", "WhatsappMessageType",
+    "MenuMapping", "OPEN_STATUSES", "OrderStatus", "OrderStatusHistory", "PlatformCall", "Product", "SyncStatus",
+    "User", "UserRole", "WebhookLog", "WhatsappMessage", "WhatsappMessageStatus", "WhatsappMessageType",
     "WhatsappTemplate",
     "AvailabilityPush", "MenuSyncRun", "ModifierGroup", "ModifierOption", "PlatformProduct", "SoldOut",
 ]

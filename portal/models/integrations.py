@@ -3,8 +3,8 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, LargeBinary, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, LargeBinary, Numeric, String,
+                        Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 

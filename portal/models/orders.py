@@ -3,7 +3,8 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, Computed, DateTime, Integer, ForeignKeyConstraint, Numeric, String, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, Computed, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -165,7 +165,8 @@ def _touch_health(log, outcome, error):
 def _finish(log, started, outcome, status_code, body, error=None, event=None, order_id=None, next_retry_at=None):
     """Record the outcome on the log row (one UPDATE by id) and commit; returns the answer for the platform."""
     values = {"outcome": outcome, "status_code": status_code, "response": body, "error_message": error,
-              "is_processed": outcome in (Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.IGNORED, Outcome.INVALID, Outcome.UNAUTHORIZED, Outcome.DEAD),
+              "is_processed": outcome in (Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.IGNORED, Outcome.INVALID,
+                                          Outcome.UNAUTHORIZED, Outcome.DEAD),
               "processed_at": datetime.now(timezone.utc), "next_retry_at": next_retry_at}
     if started:
         values["latency_ms"] = _ms_since(started)
@@ -210,7 +211,8 @@ def _apply_event(event, integration, company, adapter, payload):
         order_id, created = upsert_order(event.order, integration, company, payload)
         if created:
             _maybe_auto_accept(order_id, integration, adapter)
-        return (Outcome.PROCESSED if created else Outcome.DUPLICATE), order_id, "; ".join(event.order.adjustments) or None
+        outcome = Outcome.PROCESSED if created else Outcome.DUPLICATE
+        return outcome, order_id, "; ".join(event.order.adjustments) or None
     if event.kind == "status":
         return _apply_status_event(event, integration, company, payload)
     if event.kind == "catalog":   # an import report for a menu sync run, or DH asking for our menu
@@ -468,7 +470,8 @@ def replay_webhook(log_id):
 def _reprocess(log):
     integration = db.session.get(IntegrationConfig, log.integration_config_id) if log.integration_config_id else None
     if integration is None:
-        return _finish(log, None, Outcome.DEAD, 410, {"error": "integration removed"}, "the integration no longer exists")
+        return _finish(log, None, Outcome.DEAD, 410, {"error": "integration removed"},
+                       "the integration no longer exists")
     payload = log.payload
     if payload is None:  # kept as bytes: read them again (they may be readable since a fix)
         body = read_body(bytes(log.raw_body or b""))
