@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
 
 from ..extensions import db
-from ..integrations.outbound import TIMEOUT, _auth_headers, queue_call
+from ..integrations.outbound import TIMEOUT, queue_call, request_headers
 from ..queue import defer
 from ..models import (CallStatus, Company, IntegrationConfig, MenuMapping, MenuSyncRun, ModifierOption, PlatformCall,
                       PlatformProduct, Product, SyncRunStatus, SyncStatus)
@@ -462,7 +462,7 @@ def run_import(run_id, company_id):
                         attempts=1, max_attempts=1, user_id=run.created_by)
     db.session.add(call)
     try:
-        response = requests.request(outbound.method, call.url, headers=_auth_headers(integration), timeout=TIMEOUT)
+        response = requests.request(outbound.method, call.url, headers=request_headers(integration), timeout=TIMEOUT)
         call.response_status, call.response_body = response.status_code, response.text[:4000]
         if response.status_code >= 300:
             raise ValueError(f"HTTP {response.status_code}: {response.text[:300]}")

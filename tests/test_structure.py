@@ -1,0 +1,23 @@
+"""How the code is put together: no module reaches into another's private names."""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imports(path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.ImportFrom):
+            yield node.module or "", [alias.name for alias in node.names], node.level
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, [], 0
+
+
+def test_no_module_imports_another_s_private_names():
+    found = [f"{path.relative_to(ROOT)}: from {'.' * level}{module} import {name}"
+             for path in sorted((ROOT / "portal").rglob("*.py"))
+             for module, names, level in _imports(path)
+             for name in names if name.startswith("_") and module != "flask_babel"]
+    assert found == []
+
