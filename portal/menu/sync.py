@@ -35,8 +35,6 @@ from .services import MenuError, group_problems, groups_of, utcnow
 
 BATCH = 250
 STALE_AFTER = timedelta(minutes=30)     # a run with no answer for this long no longer blocks a new one
-# Careem accepts one catalog sync per branch every 2 minutes (PLATFORMS.md).
-MIN_INTERVAL = {"CAREEM": timedelta(minutes=2)}
 STATUS_LABELS = {SyncRunStatus.QUEUED: _l("Waiting for the worker"),
                  SyncRunStatus.PREPARING: _l("Checking items"),
                  SyncRunStatus.SENDING: _l("Sending to the platform"),
@@ -172,7 +170,7 @@ def start_sync(company, integration, mode="full", user=None, now=None):
     adapter = adapter_for(integration.platform)
     if _blocking_run(integration, now) is not None:
         raise SyncRefused(_("A sync or import of %(platform)s is already running.", platform=adapter.display_name))
-    interval = MIN_INTERVAL.get(integration.platform.value)
+    interval = adapter.menu_sync_min_interval
     if interval is not None:
         last = db.session.scalar(select(MenuSyncRun.created_at).where(
             MenuSyncRun.integration_config_id == integration.id, MenuSyncRun.kind == "SYNC")
