@@ -19,11 +19,6 @@ def _rows(conninfo, sql, params=()):
 
 
 @pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
-
-
-@pytest.fixture
 def nashmi(make_integration, alpha):
     return make_integration(alpha, "NASHMI")
 

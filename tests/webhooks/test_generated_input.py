@@ -5,7 +5,6 @@ import json
 from urllib.parse import quote_from_bytes
 
 import psycopg
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -60,11 +59,6 @@ def order_bodies(draw):
 def _rows(conninfo, sql, params=()):
     with psycopg.connect(conninfo) as connection:
         return connection.execute(sql, params).fetchall()
-
-
-@pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
 
 
 def test_generated_webhooks_are_stored_answered_and_never_lost(webhooks, make_integration, alpha, owner_conninfo):

@@ -32,11 +32,6 @@ def generic_order(**changes):
     return {"event": "order.created", "event_id": "evt-1", "occurred_at": "2026-01-01T10:00:00Z", "order": order}
 
 
-@pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
-
-
 POISON = {
     "deep nesting": b"[" * 100_000 + b"]" * 100_000,
     "nesting just past the limit": b'{"a": ' + b"[" * 200 + b"]" * 200 + b"}",

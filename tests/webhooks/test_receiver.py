@@ -17,11 +17,6 @@ def _rows(conninfo, sql, params=()):
         return connection.execute(sql, params).fetchall()
 
 
-@pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
-
-
 def test_talabat_order_is_stored_and_answered(webhooks, make_integration, alpha, owner_conninfo):
     integration_id = make_integration(alpha, "TALABAT")
     response = webhooks.send("TALABAT", integration_id, load_payload("talabat-order-example.json"),

@@ -21,11 +21,6 @@ def _rows(conninfo, sql, params=()):
 
 
 @pytest.fixture
-def alpha(make_company):
-    return make_company("Alpha Kitchen")
-
-
-@pytest.fixture
 def broken_processing(monkeypatch):
     """Fault injection: applying the event fails until the test repairs it."""
     state = {"broken": True}
