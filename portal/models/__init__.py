@@ -20,7 +20,7 @@ __all__ = [
     "AvailabilityPush", "MenuSyncRun", "ModifierGroup", "ModifierOption", "PlatformProduct", "SoldOut",
 ]
 
-# Analytics (issue 7): the reports' daily rollup.
+# Analytics: the reports' daily rollup.
 from .analytics import AnalyticsDaily, AnalyticsDailyCustomer, AnalyticsDailyItem, AnalyticsDirtyDay  # noqa: E402
 
 __all__ += ["CallStatus", "SyncRunStatus", "WebhookOutcome"]
