@@ -19,7 +19,7 @@ def _imports(path):
 
 def test_no_module_imports_another_s_private_names():
     found = [f"{path.relative_to(ROOT)}: from {'.' * level}{module} import {name}"
-             for path in sorted((ROOT / "portal").rglob("*.py"))
+             for folder in ("portal", "tests") for path in sorted((ROOT / folder).rglob("*.py"))
              for module, names, level in _imports(path)
              for name in names if name.startswith("_") and module != "flask_babel"]
     assert found == []
