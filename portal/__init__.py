@@ -103,7 +103,7 @@ def register_blueprints(app):
 
     from .loyalty import bp as loyalty_bp
     app.register_blueprint(loyalty_bp)
-    from .analytics.routes import bp as analytics_bp  # issue 7: reports
+    from .analytics.routes import bp as analytics_bp  # reports
     app.register_blueprint(analytics_bp)
 
 

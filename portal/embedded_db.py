@@ -16,7 +16,7 @@ def owner_url(instance_path):
     if pgdata not in _servers:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         pgserver = import_pgserver(Path(instance_path))
-        _repair_process_list(pgdata)
+        repair_process_list(pgdata)
         logger.info("Starting the embedded PostgreSQL in %s", pgdata)
         _servers[pgdata] = pgserver.get_server(pgdata, cleanup_mode="stop")
     return _servers[pgdata].get_uri()
@@ -33,14 +33,14 @@ def import_pgserver(instance_path):
     """
     if os.environ.get("XDG_RUNTIME_DIR"):
         return importlib.import_module("pgserver")
-    os.environ["XDG_RUNTIME_DIR"] = str(_private_runtime_dir(Path(instance_path)))
+    os.environ["XDG_RUNTIME_DIR"] = str(private_runtime_dir(Path(instance_path)))
     try:
         return importlib.import_module("pgserver")
     finally:
         del os.environ["XDG_RUNTIME_DIR"]
 
 
-def _private_runtime_dir(instance_path):
+def private_runtime_dir(instance_path):
     """A short directory only this user can use: the one platformdirs falls back to, or instance/run."""
     for candidate in (Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}", instance_path / "run"):
         try:
@@ -54,7 +54,7 @@ def _private_runtime_dir(instance_path):
     raise RuntimeError("no private runtime directory for the embedded PostgreSQL")
 
 
-def _repair_process_list(pgdata):
+def repair_process_list(pgdata):
     """pgserver keeps the processes using the server in a JSON file; a process killed while writing
     it leaves it empty, and every later start fails on it. An unreadable list is started afresh."""
     path = pgdata / ".handle_pids.json"

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .models.enums import WebhookOutcome
+from .platforms import all_adapters
 
 RTL_LANGUAGES = {"ar"}
 
@@ -104,9 +105,8 @@ OUTCOME_LABELS = {WebhookOutcome.PROCESSED: _l("Processed"), WebhookOutcome.DUPL
                   WebhookOutcome.UNAUTHORIZED: _l("Unauthorized"),
                   WebhookOutcome.UNKNOWN_INTEGRATION: _l("Unknown integration"),
                   WebhookOutcome.RECEIVED: _l("Not processed yet")}
-PLATFORM_LABELS = {"CAREEM": "Careem", "TALABAT": "Talabat", "DHUB": "DHUB", "HUNGERSTATION": "HungerStation",
-                   "NASHMI": "Nashmi", "TOP_DELIVERY": "Top Delivery", "JOOD_DELIVERY": "Jood Delivery",
-                   "YALLOW": "Yallow", "TAWASI": "Tawasi"}
+# Platform names are not translated: each is the platform's own name, as its adapter gives it.
+PLATFORM_LABELS = {adapter.platform.value: adapter.display_name for adapter in all_adapters()}
 
 
 def _label(labels):

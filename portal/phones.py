@@ -1,15 +1,15 @@
 """Phone numbers to E.164, the key customers are known by across platforms."""
 import phonenumbers
 
-# Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits, as customers type them.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# A str.translate table: Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits, as customers type them, to 0-9.
+WESTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 def normalize_phone(raw, default_region="SA"):
     """E.164 (+9665…) for a phone as platforms send it (+966 5…, 05…, 9665…, Arabic digits), else None."""
     if raw is None:
         return None
-    text = str(raw).translate(_DIGITS).strip()
+    text = str(raw).translate(WESTERN_DIGITS).strip()
     if not text or text.strip("0") == "":
         return None
     digits = "".join(ch for ch in text if ch.isdigit())

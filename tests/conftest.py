@@ -33,23 +33,23 @@ def _server_url():
     return owner_url(ROOT / "instance")
 
 
-def _libpq(url):
+def libpq_conninfo(url):
     """A psycopg conninfo for a SQLAlchemy-style URL."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _database_url(server_url, name):
+def database_url_for(server_url, name):
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def create_database(server_url, name):
-    with psycopg.connect(_libpq(server_url), autocommit=True) as connection:
+    with psycopg.connect(libpq_conninfo(server_url), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def drop_database(server_url, name):
-    with psycopg.connect(_libpq(server_url), autocommit=True) as connection:
+    with psycopg.connect(libpq_conninfo(server_url), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -68,7 +68,7 @@ def database_url(server_url):
     """A migrated database for this test session, dropped at the end."""
     name = f"portal_test_{os.getpid()}"
     create_database(server_url, name)
-    url = _database_url(server_url, name)
+    url = database_url_for(server_url, name)
     app = make_app(url)
     with app.app_context():
         upgrade()
@@ -88,7 +88,7 @@ def app(database_url):
 @pytest.fixture(scope="session")
 def owner_conninfo(database_url):
     """The owner's connection string (bypasses nothing the tests check: used to arrange and clean)."""
-    return _libpq(database_url)
+    return libpq_conninfo(database_url)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ TENANT_TABLES = [
     "webhook_logs", "loyalty_programs", "loyalty_tiers", "customer_loyalty", "loyalty_transactions",
     "ai_chatbot_sessions", "chat_messages", "whatsapp_templates", "whatsapp_messages",
     "integration_analytics", "audit_logs", "platform_calls",
-    # analytics (issue 7)
+    # analytics
     "analytics_daily", "analytics_daily_items", "analytics_daily_customers", "analytics_dirty_days",
     "modifier_groups", "modifier_options", "menu_sold_out", "menu_availability_pushes", "menu_sync_runs",
     "platform_products",
@@ -63,7 +63,7 @@ def fill_every_table(conninfo, company_id, tag):
         run("INSERT INTO platform_calls (id, integration_config_id, order_id, action, method, url, company_id) "
             "VALUES (%s, %s, %s, 'ACCEPT', 'PUT', 'http://127.0.0.1/x', %s)",
             (ids["call"], ids["integration"], ids["order"], c))
-        # analytics (issue 7): the order above already marked its day dirty; one rolled-up day besides.
+        # analytics: the order above already marked its day dirty; one rolled-up day besides.
         run("INSERT INTO analytics_daily SELECT * FROM analytics_daily_live(%s, ARRAY[current_date - 1, current_date])"
             " UNION ALL SELECT %s, current_date - 400, 'DHUB', 1, 1, 1, 0, 0, 0, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0,"
             " '{}', '{}', array_fill(0, ARRAY[24]), 0, now()", (c, c))
@@ -73,7 +73,7 @@ def fill_every_table(conninfo, company_id, tag):
             " VALUES (%s, current_date - 400, 'DHUB', analytics_customer_key('+966500000000'), 1)", (c,))
         run("INSERT INTO analytics_dirty_days (company_id, day) VALUES (%s, current_date - 400)"
             " ON CONFLICT DO NOTHING", (c,))
-        # Menu (issue 5)
+        # Menu
         run("INSERT INTO modifier_groups (id, product_id, name, company_id) VALUES (%s, %s, 'Size', %s)",
             (ids["modifier_group"], ids["product"], c))
         run("INSERT INTO modifier_options (group_id, name, price_delta, company_id) VALUES (%s, 'Large', 2, %s)",

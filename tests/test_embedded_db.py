@@ -1,20 +1,20 @@
 """The embedded PostgreSQL's start-up survives what a killed process leaves behind."""
 import json
 
-from portal.embedded_db import _repair_process_list
+from portal.embedded_db import repair_process_list
 
 
 def test_an_empty_process_list_left_by_a_killed_process_is_started_afresh(tmp_path):
     (tmp_path / ".handle_pids.json").write_text("")  # killed while pgserver was writing it
-    _repair_process_list(tmp_path)
+    repair_process_list(tmp_path)
     assert json.loads((tmp_path / ".handle_pids.json").read_text()) == []
 
 
 def test_a_readable_process_list_is_left_alone(tmp_path):
     (tmp_path / ".handle_pids.json").write_text("[101, 202]")
-    _repair_process_list(tmp_path)
+    repair_process_list(tmp_path)
     assert json.loads((tmp_path / ".handle_pids.json").read_text()) == [101, 202]
-    _repair_process_list(tmp_path / "missing")  # no file yet: nothing to do
+    repair_process_list(tmp_path / "missing")  # no file yet: nothing to do
 
 
 def test_pgserver_starts_quietly_without_xdg_runtime_dir(tmp_path):
@@ -41,11 +41,11 @@ def test_pgserver_starts_quietly_without_xdg_runtime_dir(tmp_path):
 def test_a_runtime_directory_someone_else_could_swap_is_not_used(tmp_path, monkeypatch):
     import tempfile
 
-    from portal.embedded_db import _private_runtime_dir
+    from portal.embedded_db import private_runtime_dir
 
     shared = tmp_path / "tmp"
     shared.mkdir()
     (tmp_path / "elsewhere").mkdir()
     (shared / f"runtime-{__import__('os').getuid()}").symlink_to(tmp_path / "elsewhere")
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(shared))
-    assert _private_runtime_dir(tmp_path / "instance") == (tmp_path / "instance" / "run").resolve()
+    assert private_runtime_dir(tmp_path / "instance") == (tmp_path / "instance" / "run").resolve()

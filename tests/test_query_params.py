@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HUGE = "9" * 30
 
 
-def _query_parameter_names():
+def query_parameter_names():
     """Every name a route reads from request.args (read from the source, so new filters are covered)."""
     names = {"page", "per_page", "q"}
     for path in (ROOT / "portal").rglob("*.py"):
@@ -20,7 +20,7 @@ def _query_parameter_names():
     return sorted(names)
 
 
-def _get_urls(app):
+def get_urls(app):
     """Every GET route of the app, with made-up values for its path parts."""
     values = {"int": 1, "uuid": uuid.uuid4()}
     urls = []
@@ -40,7 +40,7 @@ def _get_urls(app):
 
 
 def test_every_query_parameter_name_is_found():
-    names = _query_parameter_names()
+    names = query_parameter_names()
     assert {"q", "category", "event", "table", "tier", "page"} <= set(names)
 
 
@@ -48,11 +48,11 @@ def test_every_query_parameter_name_is_found():
 def test_no_get_route_answers_5xx_to_nul_control_characters_or_huge_pages(app, auth, client, make_company, role):
     company = make_company("Alpha Kitchen", super_admin=True)
     assert auth.login(company.email(role)).status_code == 302
-    dirty = {name: "a\x00b\x01c\x7f" for name in _query_parameter_names()}
+    dirty = {name: "a\x00b\x01c\x7f" for name in query_parameter_names()}
     queries = [dirty | {"page": HUGE, "per_page": HUGE}, {"page": "-" + HUGE}, {"page": "1e999"},
                {"q": "\x00", "page": str(2 ** 63)}, {"format": "csv", "q": "\x00"}]
     failures = []
-    for url in _get_urls(app):
+    for url in get_urls(app):
         for query in queries:
             response = client.get(url, query_string=query)
             response.get_data()  # a streamed export fails while it is read
@@ -64,7 +64,7 @@ def test_no_get_route_answers_5xx_to_nul_control_characters_or_huge_pages(app, a
 def test_the_loyalty_export_is_whole_with_a_nul_in_the_search(app, auth, client, make_company):
     company = make_company("Alpha Kitchen")
     auth.login(company.email("COMPANY_ADMIN"))
-    urls = [url for url in _get_urls(app) if "export" in url and "loyalty" in url]
+    urls = [url for url in get_urls(app) if "export" in url and "loyalty" in url]
     assert urls
     for url in urls:
         response = client.get(url, query_string={"q": "\x00", "tier": "\x00"})

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from portal.extensions import db
-from tests.conftest import _database_url, _libpq, create_database, drop_database, make_app
+from tests.conftest import database_url_for, libpq_conninfo, create_database, drop_database, make_app
 from tests.tenant_rows import TENANT_TABLES
 
 
@@ -98,20 +98,20 @@ def test_migrations_upgrade_downgrade_upgrade(server_url):
 
     name = "portal_migration_roundtrip"
     create_database(server_url, name)
-    url = _database_url(server_url, name)
+    url = database_url_for(server_url, name)
     try:
         application = make_app(url)
         with application.app_context():
             upgrade()
             assert "delivery_orders" in inspect(create_engine(application.config["OWNER_DATABASE_URL"])).get_table_names()
             downgrade(revision="base")
-            leftovers = _query(_libpq(url), """
+            leftovers = _query(libpq_conninfo(url), """
                 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S') AND c.relname <> 'alembic_version'""")
             assert leftovers == []
-            assert _query(_libpq(url), "SELECT typname FROM pg_type WHERE typname = 'order_status'") == []
+            assert _query(libpq_conninfo(url), "SELECT typname FROM pg_type WHERE typname = 'order_status'") == []
             upgrade()
-            assert _query(_libpq(url), "SELECT count(*) FROM v_order_analytics") == [(0,)]
+            assert _query(libpq_conninfo(url), "SELECT count(*) FROM v_order_analytics") == [(0,)]
             db.engine.dispose()
     finally:
         drop_database(server_url, name)

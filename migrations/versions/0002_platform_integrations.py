@@ -6,12 +6,31 @@ Create Date: 2026-11-25
 """
 from alembic import op
 
-from portal.migration_helpers import APP_ROLE, SUPER_ROLE, enable_tenant_rls
-
 revision = "0002_platform_integrations"
 down_revision = "0001_initial_schema"
 branch_labels = None
 depends_on = None
+
+# Helpers for what autogenerate cannot see (RLS, grants, triggers), copied here as they were when
+# this migration was written: a migration never imports live code, so it stays what it was.
+APP_ROLE = "portal_app"
+SUPER_ROLE = "portal_super"
+TENANT_PREDICATE = "nullif(current_setting('app.current_company_id', true), '')::uuid"
+
+
+def enable_tenant_rls(table, column="company_id", privileges="SELECT, INSERT, UPDATE, DELETE"):
+    """Enable and force RLS on a tenant table, with the tenant and the super-admin policies."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(f"""
+        CREATE POLICY tenant_isolation ON {table} FOR ALL TO PUBLIC
+        USING ({column} = {TENANT_PREDICATE})
+        WITH CHECK ({column} = {TENANT_PREDICATE})""")
+    op.execute(f"""
+        CREATE POLICY super_admin_access ON {table} FOR ALL TO {SUPER_ROLE}
+        USING (true) WITH CHECK (true)""")
+    op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}, {SUPER_ROLE}")
+
 
 WEBHOOK_ROLE = "portal_webhook"
 MONEY = "NUMERIC(12, 3)"

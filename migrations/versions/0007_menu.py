@@ -18,12 +18,38 @@ Create Date: 2026-12-01
 """
 from alembic import op
 
-from portal.migration_helpers import APP_ROLE, add_updated_at_trigger, enable_tenant_rls
-
 revision = "0007_menu"
 down_revision = "0006_board_search"
 branch_labels = None
 depends_on = None
+
+# Helpers for what autogenerate cannot see (RLS, grants, triggers), copied here as they were when
+# this migration was written: a migration never imports live code, so it stays what it was.
+APP_ROLE = "portal_app"
+SUPER_ROLE = "portal_super"
+TENANT_PREDICATE = "nullif(current_setting('app.current_company_id', true), '')::uuid"
+
+
+def enable_tenant_rls(table, column="company_id", privileges="SELECT, INSERT, UPDATE, DELETE"):
+    """Enable and force RLS on a tenant table, with the tenant and the super-admin policies."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(f"""
+        CREATE POLICY tenant_isolation ON {table} FOR ALL TO PUBLIC
+        USING ({column} = {TENANT_PREDICATE})
+        WITH CHECK ({column} = {TENANT_PREDICATE})""")
+    op.execute(f"""
+        CREATE POLICY super_admin_access ON {table} FOR ALL TO {SUPER_ROLE}
+        USING (true) WITH CHECK (true)""")
+    op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}, {SUPER_ROLE}")
+
+
+def add_updated_at_trigger(table):
+    """Keep updated_at current on every UPDATE (the seed set it in an AFTER trigger, which is a no-op)."""
+    op.execute(f"""
+        CREATE TRIGGER set_updated_at BEFORE UPDATE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION set_updated_at()""")
+
 
 MONEY = "NUMERIC(12, 3)"
 SCHEDULER_ROLE = "portal_scheduler"

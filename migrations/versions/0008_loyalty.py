@@ -16,12 +16,21 @@ Create Date: 2026-12-01
 """
 from alembic import op
 
-from portal.migration_helpers import add_audit_trigger
-
 revision = "0008_loyalty"
 down_revision = "0007_menu"
 branch_labels = None
 depends_on = None
+
+# Helpers for what autogenerate cannot see (RLS, grants, triggers), copied here as they were when
+# this migration was written: a migration never imports live code, so it stays what it was.
+
+
+def add_audit_trigger(table):
+    """Write every change of the table to audit_logs (secret columns redacted by the function)."""
+    op.execute(f"""
+        CREATE TRIGGER audit_{table}_trigger AFTER INSERT OR UPDATE OR DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION audit_trigger()""")
+
 
 # The last 8 digits of a phone as any platform writes it (Arabic-Indic digits read as 0-9).
 PHONE_TAIL_SQL = ("right(regexp_replace(translate(customer_phone, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹', "

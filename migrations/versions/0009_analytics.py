@@ -23,12 +23,38 @@ Create Date: 2026-12-01
 """
 from alembic import op
 
-from portal.migration_helpers import APP_ROLE, SUPER_ROLE, create_view, enable_tenant_rls
-
 revision = "0009_analytics"
 down_revision = "0008_loyalty"
 branch_labels = None
 depends_on = None
+
+# Helpers for what autogenerate cannot see (RLS, grants, triggers), copied here as they were when
+# this migration was written: a migration never imports live code, so it stays what it was.
+APP_ROLE = "portal_app"
+SUPER_ROLE = "portal_super"
+TENANT_PREDICATE = "nullif(current_setting('app.current_company_id', true), '')::uuid"
+
+
+def enable_tenant_rls(table, column="company_id", privileges="SELECT, INSERT, UPDATE, DELETE"):
+    """Enable and force RLS on a tenant table, with the tenant and the super-admin policies."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(f"""
+        CREATE POLICY tenant_isolation ON {table} FOR ALL TO PUBLIC
+        USING ({column} = {TENANT_PREDICATE})
+        WITH CHECK ({column} = {TENANT_PREDICATE})""")
+    op.execute(f"""
+        CREATE POLICY super_admin_access ON {table} FOR ALL TO {SUPER_ROLE}
+        USING (true) WITH CHECK (true)""")
+    op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}, {SUPER_ROLE}")
+
+
+def create_view(name, select_sql, grant=True):
+    """Create a security_invoker view (RLS of the caller applies) and let the app read it."""
+    op.execute(f"CREATE VIEW {name} WITH (security_invoker = true) AS {select_sql}")
+    if grant:
+        op.execute(f"GRANT SELECT ON {name} TO {APP_ROLE}, {SUPER_ROLE}")
+
 
 ROLLUP_ROLE = "portal_rollup"
 TOTAL = "NUMERIC(16, 3)"

@@ -27,12 +27,10 @@ from flask_babel import lazy_gettext as _l
 
 from ..i18n import PLATFORM_LABELS, OUTCOME_LABELS
 from ..models import CallStatus
+from ..platforms import all_adapters
 from . import queries
 
-PLATFORM_COLOURS = {  # the .platform-* badge colours of static/css/portal.css
-    "TALABAT": "#ff5a00", "CAREEM": "#1fbf75", "HUNGERSTATION": "#ffd400", "DHUB": "#e11d48", "NASHMI": "#7c3aed",
-    "TOP_DELIVERY": "#0ea5e9", "JOOD_DELIVERY": "#a16207", "YALLOW": "#facc15", "TAWASI": "#0f766e",
-}
+PLATFORM_COLOURS = {adapter.platform.value: adapter.brand_colour for adapter in all_adapters()}
 SUM_FIELDS = ("orders", "sold_orders", "accepted_orders", "rejected_orders", "cancelled_orders", "delivered_orders",
               "gross_sales", "revenue", "platform_discount", "vendor_discount", "third_party_discount",
               "other_discount", "delivery_fees", "service_fees", "tax", "tips", "commission", "mismatched_orders")

@@ -94,7 +94,7 @@ def queue_status_push(order, integration, status, reason=None, preparation_minut
     return queue_call(integration, outbound, f"STATUS_{OrderStatus(status).value}", order=order, user_id=user_id)
 
 
-def _auth_headers(integration):
+def request_headers(integration):
     """Credentials for the call. The platforms' token exchanges (DH /v2/login, Careem OAuth) are not
     implemented yet: the API key is sent as a bearer token, plus the adapter's own headers."""
     try:
@@ -134,7 +134,7 @@ def send_call(call_id, company_id):
     response_status, response_body, error = None, None, None
     try:
         response = requests.request(call.method, call.url, json=call.request_body,
-                                    headers=_auth_headers(integration), timeout=TIMEOUT)
+                                    headers=request_headers(integration), timeout=TIMEOUT)
         response_status, response_body = response.status_code, response.text[:4000]
         if response.status_code >= 300:
             error = f"HTTP {response.status_code}: {response.text[:300]}"

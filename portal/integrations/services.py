@@ -27,7 +27,7 @@ from werkzeug.routing import BuildError
 from ..crypto import SecretError, decrypt_secret, encrypt_secret, rotate_secret
 from ..dashboard.services import start_of_day
 from ..extensions import db
-from ..models import AggregationType, DeliveryOrder, DeliveryPlatform, IntegrationAnalytics, IntegrationConfig
+from ..models import AggregationType, DeliveryOrder, IntegrationAnalytics, IntegrationConfig
 from ..platforms import adapter_for, all_adapters
 from ..tenancy import cross_tenant
 
@@ -39,7 +39,6 @@ CHECK_VIOLATION = "23514"
 CONNECTION_TIMEOUT = 5  # seconds
 PREPARATION_MINUTES = (5, 120)
 DEFAULT_PREPARATION_MINUTES = 20
-DELIVERY_HERO = (DeliveryPlatform.TALABAT, DeliveryPlatform.HUNGERSTATION)
 SYNC_LABELS = {"pending": _l("Not synced yet"), "in_progress": _l("Syncing"), "completed": _l("Synced"),
                "failed": _l("Sync failed"), "cancelled": _l("Sync cancelled")}
 CAPABILITY_LABELS = (
@@ -174,8 +173,8 @@ def secret_states(integration):
 
 
 def uses_plugin_url(platform):
-    """Delivery Hero's middleware calls `<plugin URL>/order/<remoteId>` rather than a webhook."""
-    return adapter_for(platform).platform in DELIVERY_HERO
+    """Whether the platform calls `<plugin URL>/order/<remoteId>` (Delivery Hero's middleware) rather than a webhook."""
+    return adapter_for(platform).uses_plugin_url
 
 
 def webhook_url(integration, public_url=None):
@@ -492,8 +491,7 @@ def pause_store(integration, minutes, user=None):
         raise IntegrationError(_("Choose one of the pause lengths offered."))
     integration.paused_until = datetime.now(timezone.utc) + timedelta(minutes=minutes)
     outbound = adapter.store_status_request(False, minutes if adapter.capabilities.timed_pause else None,
-                                            reason="TOO_BUSY_KITCHEN" if adapter.platform.value in (
-                                                "TALABAT", "HUNGERSTATION") else None,
+                                            reason=adapter.pause_reason,
                                             store_id=integration.store_id)
     if outbound is not None:
         queue_call(integration, outbound, "STORE_PAUSE", user_id=user.id if user else None)

@@ -7,7 +7,7 @@ from wtforms import BooleanField, DecimalField, HiddenField, IntegerField, Selec
 from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..phones import _DIGITS
+from ..phones import WESTERN_DIGITS
 
 PROGRAM_TYPES = [
     ("POINTS_BASED", _l("Points: everyone earns at the same rate")),
@@ -21,8 +21,8 @@ PROGRAM_TYPE_LABELS = {"POINTS_BASED": _l("Points"), "TIER_BASED": _l("Tiers"), 
 
 def _western_digits(valuelist):
     """Arabic-Indic digits (and the Arabic decimal separator) read as 0-9 and '.'."""
-    return [value.translate(_DIGITS).replace("٫", ".").replace("،", ",").strip() if isinstance(value, str) else value
-            for value in valuelist or []]
+    return [value.translate(WESTERN_DIGITS).replace("٫", ".").replace("،", ",").strip()
+            if isinstance(value, str) else value for value in valuelist or []]
 
 
 class NumberField(DecimalField):

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, text
 
 from ..extensions import db
 from ..models import CustomerLoyalty, DeliveryOrder, LoyaltyTier, LoyaltyTransaction, User
-from ..phones import _DIGITS
+from ..phones import WESTERN_DIGITS
 from ..tenancy import current_company_id
 from .ledger import normalize_for_company
 from .programs import program_tiers
@@ -94,7 +94,7 @@ def _escape_like(value):
 
 def looks_like_phone(query):
     """True for what a person types as a phone: digits (any script), spaces, +, -, brackets."""
-    cleaned = query.translate(_DIGITS)
+    cleaned = query.translate(WESTERN_DIGITS)
     digits = "".join(ch for ch in cleaned if ch.isdigit())
     return len(digits) >= 3 and all(ch.isdigit() or ch in "+-() ." for ch in cleaned)
 
@@ -104,7 +104,7 @@ def search_members(query="", tier_id=None, sort="recent"):
     statement = select(CustomerLoyalty).where(CustomerLoyalty.company_id == current_company_id())
     query = (query or "").strip()
     if query and looks_like_phone(query):
-        digits = "".join(ch for ch in query.translate(_DIGITS) if ch.isdigit())
+        digits = "".join(ch for ch in query.translate(WESTERN_DIGITS) if ch.isdigit())
         conditions = []
         full = normalize_for_company(query)
         if full:

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
 
 from ..extensions import db
-from ..integrations.outbound import TIMEOUT, _auth_headers, queue_call
+from ..integrations.outbound import TIMEOUT, queue_call, request_headers
 from ..queue import defer
 from ..models import (CallStatus, Company, IntegrationConfig, MenuMapping, MenuSyncRun, ModifierOption, PlatformCall,
                       PlatformProduct, Product, SyncRunStatus, SyncStatus)
@@ -35,8 +35,6 @@ from .services import MenuError, group_problems, groups_of, utcnow
 
 BATCH = 250
 STALE_AFTER = timedelta(minutes=30)     # a run with no answer for this long no longer blocks a new one
-# Careem accepts one catalog sync per branch every 2 minutes (docs/PLATFORMS.md "Careem").
-MIN_INTERVAL = {"CAREEM": timedelta(minutes=2)}
 STATUS_LABELS = {SyncRunStatus.QUEUED: _l("Waiting for the worker"),
                  SyncRunStatus.PREPARING: _l("Checking items"),
                  SyncRunStatus.SENDING: _l("Sending to the platform"),
@@ -172,7 +170,7 @@ def start_sync(company, integration, mode="full", user=None, now=None):
     adapter = adapter_for(integration.platform)
     if _blocking_run(integration, now) is not None:
         raise SyncRefused(_("A sync or import of %(platform)s is already running.", platform=adapter.display_name))
-    interval = MIN_INTERVAL.get(integration.platform.value)
+    interval = adapter.menu_sync_min_interval
     if interval is not None:
         last = db.session.scalar(select(MenuSyncRun.created_at).where(
             MenuSyncRun.integration_config_id == integration.id, MenuSyncRun.kind == "SYNC")
@@ -462,7 +460,7 @@ def run_import(run_id, company_id):
                         attempts=1, max_attempts=1, user_id=run.created_by)
     db.session.add(call)
     try:
-        response = requests.request(outbound.method, call.url, headers=_auth_headers(integration), timeout=TIMEOUT)
+        response = requests.request(outbound.method, call.url, headers=request_headers(integration), timeout=TIMEOUT)
         call.response_status, call.response_body = response.status_code, response.text[:4000]
         if response.status_code >= 300:
             raise ValueError(f"HTTP {response.status_code}: {response.text[:300]}")

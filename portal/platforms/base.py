@@ -6,7 +6,7 @@ network. The webhook receiver stores and upserts; the jobs send what `*_request`
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ..models import DeliveryPlatform, OrderStatus
@@ -203,6 +203,30 @@ class PlatformAdapter(abc.ABC):
 
     platform: DeliveryPlatform
     display_name: str
+    """The platform's name as people know it ("HungerStation"): how the portal labels it everywhere."""
+
+    family: str
+    """The API the platform speaks, which the simulator imitates: "delivery_hero" (Delivery Hero's POS
+    middleware: Talabat, HungerStation), "careem" (Careem's POS API) or "generic" (docs/GENERIC_WEBHOOKS.md)."""
+
+    brand_colour: str | None = None
+    """The platform's colour (#rrggbb): its .platform-* badge in static/css/portal.css and its series
+    in the report charts."""
+
+    uses_plugin_url = False
+    """True when the platform calls `<plugin URL>/order/<remoteId>` (Delivery Hero's middleware) rather
+    than the connection's webhook address; the Integrations page then shows the plugin URL."""
+
+    pause_reason: str | None = None
+    """The reason code sent with a pause from the order board (`store_status_request(reason=...)`), or
+    None when the platform takes no reason."""
+
+    menu_sync_min_interval: timedelta | None = None
+    """The shortest time the platform allows between two menu syncs of one store, or None for no limit."""
+
+    webhook_user_agent: str = ""
+    """The User-Agent the platform's webhooks carry (the simulator sends it, with "/simulator" added)."""
+
     capabilities = Capabilities()
     # (code, English label) pairs; shown as choices, never free text.
     reject_reasons: tuple[tuple[str, str], ...] = ()
@@ -262,14 +286,15 @@ class PlatformAdapter(abc.ABC):
 
     @abc.abstractmethod
     def menu_request(self, items: list[dict], *, store_id: str | None = None, merchant_id: str | None = None,
-                     currency: str | None = None) -> OutboundRequest | None:
+                     currency: str | None = None, diff: bool = False) -> OutboundRequest | None:
         """The call that pushes the mapped catalog.
 
         `items`: dicts with local_product_id, platform_product_id, name, name_ar, price (Decimal),
         available and category; optionally description, description_ar, image_url and
         modifier_groups ([{id, name, name_ar, min, max, options: [{id, name, name_ar, price, available}]}]).
-        `diff=True` (a keyword the menu sync passes) asks for a partial update where the platform has one. `store_id`/`merchant_id` are the integration's ids (DH: remote id and
-        chain code; Careem: branch and brand).
+        `diff=True` (the menu sync's "changes only") asks for a partial update where the platform has
+        one. `store_id`/`merchant_id` are the integration's ids (DH: remote id and chain code; Careem:
+        branch and brand).
         """
 
     # Why "Import from platform" is not offered, when `capabilities.menu_import` is False.

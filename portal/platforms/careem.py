@@ -9,6 +9,7 @@ catalog id = branch id (as Careem's own examples do), which lets item availabili
 `PATCH /catalogs/{catalog_id}/items` knowing only the branch.
 """
 import hmac
+from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -68,6 +69,11 @@ ADDRESS_FIELDS = ("name", "number", "building", "street", "area", "city")
 class CareemAdapter(PlatformAdapter):
     platform = DeliveryPlatform.CAREEM
     display_name = "Careem"
+    family = "careem"
+    brand_colour = "#1fbf75"
+    # Careem accepts one catalog sync per branch every 2 minutes (PLATFORMS.md).
+    menu_sync_min_interval = timedelta(minutes=2)
+    webhook_user_agent = "Careem-POS-Webhooks"
     capabilities = Capabilities(busy_mode=False, timed_pause=True, store_close=True, item_snooze=True,
                                 prep_time_change=True, mark_prepared=True, picked_up=False,
                                 max_items_per_availability_call=40, max_catalog_items=8500,

@@ -85,6 +85,10 @@ ADDRESS_FIELDS = ("block", "building", "entrance", "floor", "flatNumber", "compa
 class DeliveryHeroAdapter(PlatformAdapter):
     """The Delivery Hero family's contract; subclasses only name the brand."""
 
+    family = "delivery_hero"
+    uses_plugin_url = True
+    pause_reason = "TOO_BUSY_KITCHEN"
+    webhook_user_agent = "DH-Integration-Middleware"
     capabilities = Capabilities(busy_mode=False, timed_pause=True, store_close=True, item_snooze=True,
                                 prep_time_change=True, mark_prepared=True, picked_up=True,
                                 max_items_per_availability_call=100, catalog_callback=True)
@@ -539,8 +543,10 @@ def _slug(value):
 class TalabatAdapter(DeliveryHeroAdapter):
     platform = DeliveryPlatform.TALABAT
     display_name = "Talabat"
+    brand_colour = "#ff5a00"
 
 
 class HungerStationAdapter(DeliveryHeroAdapter):
     platform = DeliveryPlatform.HUNGERSTATION
     display_name = "HungerStation"
+    brand_colour = "#ffd400"

@@ -18,13 +18,13 @@ from .base import (Capabilities, Discount, Modifier, OrderItem, OutboundRequest,
 from .parsing import (ZERO, arr, boolean, check_choice, chunks, currency_quantum, header, identifier, iso_utc, money,
                       obj, positive_minutes, quantity, round_money, text, timestamp, utc, word)
 
-GENERIC_PLATFORMS = {
-    DeliveryPlatform.DHUB: "DHUB",
-    DeliveryPlatform.NASHMI: "Nashmi",
-    DeliveryPlatform.TOP_DELIVERY: "Top Delivery",
-    DeliveryPlatform.JOOD_DELIVERY: "Jood Delivery",
-    DeliveryPlatform.YALLOW: "Yallow",
-    DeliveryPlatform.TAWASI: "Tawasi",
+GENERIC_PLATFORMS = {  # (display name, brand colour)
+    DeliveryPlatform.DHUB: ("DHUB", "#e11d48"),
+    DeliveryPlatform.NASHMI: ("Nashmi", "#7c3aed"),
+    DeliveryPlatform.TOP_DELIVERY: ("Top Delivery", "#0ea5e9"),
+    DeliveryPlatform.JOOD_DELIVERY: ("Jood Delivery", "#a16207"),
+    DeliveryPlatform.YALLOW: ("Yallow", "#facc15"),
+    DeliveryPlatform.TAWASI: ("Tawasi", "#0f766e"),
 }
 REJECT_REASONS = (
     ("ITEM_UNAVAILABLE", _l("Item unavailable")),
@@ -76,9 +76,13 @@ class GenericAdapter(PlatformAdapter):
         ("merchant_id", _l("Merchant id"), False),
     )
 
-    def __init__(self, platform, display_name):
+    family = "generic"
+
+    def __init__(self, platform, display_name, brand_colour=None):
         self.platform = platform
         self.display_name = display_name
+        self.brand_colour = brand_colour
+        self.webhook_user_agent = f"{platform.value.title()}-Webhooks"
 
     # ----------------------------------------------------------------- authentication
 

@@ -8,7 +8,7 @@ _ADAPTERS = {
     DeliveryPlatform.TALABAT: TalabatAdapter(),
     DeliveryPlatform.HUNGERSTATION: HungerStationAdapter(),
     DeliveryPlatform.CAREEM: CareemAdapter(),
-    **{platform: GenericAdapter(platform, name) for platform, name in GENERIC_PLATFORMS.items()},
+    **{platform: GenericAdapter(platform, name, colour) for platform, (name, colour) in GENERIC_PLATFORMS.items()},
 }
 
 

@@ -25,9 +25,18 @@ from decimal import ROUND_HALF_UP, Decimal
 import phonenumbers
 from babel.numbers import get_currency_precision
 
-DELIVERY_HERO = ("TALABAT", "HUNGERSTATION")
-CAREEM = ("CAREEM",)
-GENERIC = ("DHUB", "NASHMI", "TOP_DELIVERY", "JOOD_DELIVERY", "YALLOW", "TAWASI")
+from ..platforms import adapter_for, all_adapters
+
+
+def _speaking(family):
+    """The platforms (enum values) whose adapters speak `family`'s API, in the enum's order."""
+    return tuple(adapter.platform.value for adapter in all_adapters() if adapter.family == family)
+
+
+# Each format below is written once per API family; which platform speaks which is the adapters' fact.
+DELIVERY_HERO = _speaking("delivery_hero")
+CAREEM = _speaking("careem")
+GENERIC = _speaking("generic")
 ALL_PLATFORMS = DELIVERY_HERO + CAREEM + GENERIC
 
 # VAT by country (added on top of menu prices, as the demo's orders do): KSA 15 %, UAE/Oman 5 %,
@@ -355,7 +364,7 @@ class OrderFactory:
         scheduled = self.schedule(now)
         expected = scheduled or now + timedelta(minutes=rng.randint(30, 50))
         cash = rng.random() < self.cash_share
-        brand = "Talabat" if target.platform == "TALABAT" else "HungerStation"
+        brand = adapter_for(target.platform).display_name
         code = f"{_alnum(rng, 4)}-{_alnum(rng, 4)}"
         token = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         remote_id = target.store_id or "remote-1"

@@ -18,6 +18,7 @@ from flask import Flask, jsonify, render_template_string, request
 
 from ..models import DeliveryPlatform
 from . import catalog
+from .orders import CAREEM, DELIVERY_HERO
 
 PLATFORMS = {platform.value.lower() for platform in DeliveryPlatform}
 REDACTED_HEADERS = {"authorization", "x-careem-api-key", "x-api-key", "cookie", "proxy-authorization"}
@@ -77,12 +78,12 @@ def redact(headers):
 def answer_for(platform, method, path):
     """The status and JSON the real platform gives a successful call."""
     segments = [segment for segment in path.strip("/").split("/") if segment]
-    if platform in ("talabat", "hungerstation"):
+    if platform.upper() in DELIVERY_HERO:
         if segments[:1] == ["v2"] and segments[1:2] == ["login"]:
             return 200, {"access_token": "simulator-token", "token_type": "bearer", "expires_in": 3600}
         if segments[:2] in (["v2", "order"], ["v2", "orders"]):
             return 202, {}
-    if platform == "careem":
+    if platform.upper() in CAREEM:
         if segments[:1] == ["token"]:
             return 200, {"access_token": "simulator-token", "token_type": "bearer", "expires_in": 86400}
         if method == "PUT" and len(segments) == 2 and segments[0] == "orders":

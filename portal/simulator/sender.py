@@ -24,8 +24,6 @@ from ..platforms import adapter_for
 from .catalog import callback as _catalog_callback
 from .orders import CAREEM, DELIVERY_HERO, GENERIC, OrderFactory
 
-USER_AGENTS = {"TALABAT": "DH-Integration-Middleware/simulator", "HUNGERSTATION": "DH-Integration-Middleware/simulator",
-               "CAREEM": "Careem-POS-Webhooks/simulator"}
 HTTP_TIMEOUT = (3, 15)
 
 
@@ -72,9 +70,9 @@ class Sender:
         return f"{url}/{webhook.path}" if webhook.path else url
 
     def headers(self, target, webhook, raw):
-        headers = {"Content-Type": "application/json",
-                   "User-Agent": USER_AGENTS.get(target.platform, f"{target.platform.title()}-Webhooks/simulator")}
-        headers.update(adapter_for(target.platform).sign(raw, target.secret))
+        adapter = adapter_for(target.platform)
+        headers = {"Content-Type": "application/json", "User-Agent": f"{adapter.webhook_user_agent}/simulator"}
+        headers.update(adapter.sign(raw, target.secret))
         return headers
 
     def send(self, target, webhook):

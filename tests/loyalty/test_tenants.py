@@ -30,8 +30,8 @@ def both(app, shop, other_shop):
 
 
 def _conninfo(app):
-    from tests.conftest import _libpq
-    return _libpq(app.config["OWNER_DATABASE_URL"])
+    from tests.conftest import libpq_conninfo
+    return libpq_conninfo(app.config["OWNER_DATABASE_URL"])
 
 
 def _snapshot(conninfo):

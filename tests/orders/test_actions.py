@@ -14,12 +14,6 @@ from tests.orders.helpers import add_order
 REASONS = {"reject": "ITEM_UNAVAILABLE", "cancel": "ITEM_UNAVAILABLE"}
 
 
-@pytest.fixture
-def kitchen(make_company, make_integration):
-    company = make_company("Kabsa House")
-    return company, make_integration(company, "TALABAT", base_url="http://127.0.0.1:9/talabat")
-
-
 def _rows(conninfo, sql, params=()):
     with psycopg.connect(conninfo) as connection:
         return connection.execute(sql, params).fetchall()
@@ -33,8 +27,8 @@ DELIVERY = {"rider": {}, "restaurant": {"platform_data": {"delivery": {"riderPic
 @pytest.mark.parametrize("delivery", list(DELIVERY))
 @pytest.mark.parametrize("status", [status.value for status in OrderStatus])
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_every_state_and_action(app, kitchen, owner_conninfo, status, action, delivery):
-    company, integration_id = kitchen
+def test_every_state_and_action(app, kitchen_with_api, owner_conninfo, status, action, delivery):
+    company, integration_id = kitchen_with_api
     order_id = add_order(app, company, integration_id, status=status, **DELIVERY[delivery])
     allowed = staff_can_move(OrderStatus(status), ACTIONS[action].target, rider_collects=delivery == "rider")
     with app.app_context(), tenant(company.id):
@@ -80,8 +74,8 @@ def test_never_backwards_and_nothing_after_the_end():
     assert can_move(OrderStatus.PENDING, OrderStatus.READY_FOR_PICKUP)  # platforms may skip steps
 
 
-def test_accept_records_time_preparation_and_queues_the_push(app, kitchen, owner_conninfo):
-    company, integration_id = kitchen
+def test_accept_records_time_preparation_and_queues_the_push(app, kitchen_with_api, owner_conninfo):
+    company, integration_id = kitchen_with_api
     order_id = add_order(app, company, integration_id)
     with app.app_context(), tenant(company.id):
         perform(order_id, "accept", db.session.get(User, company.user_id("USER")), preparation_minutes=25)
@@ -94,8 +88,8 @@ def test_accept_records_time_preparation_and_queues_the_push(app, kitchen, owner
 
 
 @pytest.mark.parametrize("reason", [None, "", "I_DONT_LIKE_IT", "item_unavailable"])
-def test_reject_needs_a_reason_from_the_platforms_list(app, kitchen, reason):
-    company, integration_id = kitchen
+def test_reject_needs_a_reason_from_the_platforms_list(app, kitchen_with_api, reason):
+    company, integration_id = kitchen_with_api
     order_id = add_order(app, company, integration_id)
     with app.app_context(), tenant(company.id):
         with pytest.raises(ActionRefused):
@@ -105,15 +99,15 @@ def test_reject_needs_a_reason_from_the_platforms_list(app, kitchen, reason):
 
 
 @pytest.mark.parametrize("minutes", ["0", "abc", "999", "-5"])
-def test_accept_refuses_a_bad_preparation_time(app, kitchen, minutes):
-    company, integration_id = kitchen
+def test_accept_refuses_a_bad_preparation_time(app, kitchen_with_api, minutes):
+    company, integration_id = kitchen_with_api
     order_id = add_order(app, company, integration_id)
     with app.app_context(), tenant(company.id), pytest.raises(ActionRefused):
         perform(order_id, "accept", db.session.get(User, company.user_id("USER")), preparation_minutes=minutes)
 
 
-def test_two_people_accepting_at_once_apply_one_change(app, kitchen, owner_conninfo):
-    company, integration_id = kitchen
+def test_two_people_accepting_at_once_apply_one_change(app, kitchen_with_api, owner_conninfo):
+    company, integration_id = kitchen_with_api
     order_id = add_order(app, company, integration_id)
     barrier = threading.Barrier(4)
     outcomes = []

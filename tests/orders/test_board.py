@@ -5,12 +5,6 @@ import pytest
 from tests.orders.helpers import add_order
 
 
-@pytest.fixture
-def kitchen(make_company, make_integration):
-    company = make_company("Kabsa House")
-    return company, make_integration(company, "CAREEM")
-
-
 def _version(page):
     return page.split('id="board-state"')[1].split('data-version="')[1].split('"')[0]
 
@@ -31,8 +25,8 @@ def _swapped(answer):
     return set(re.findall(r'id="([\w-]+)"[^>]*hx-swap-oob="true"', answer))
 
 
-def test_board_shows_open_orders_in_their_lanes(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_board_shows_open_orders_in_their_lanes(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     add_order(app, company, integration, status="PENDING", order_number="NEW1")
     add_order(app, company, integration, status="IN_PREPARATION", order_number="PREP1")
     add_order(app, company, integration, status="DELIVERED", order_number="DONE1")
@@ -47,9 +41,9 @@ def test_board_shows_open_orders_in_their_lanes(app, auth, client, kitchen):
     assert "No onions" in page and "Extra sauce" in page and "Noura" in page and "Al-Harbi" not in page
 
 
-def test_cards_isolate_notes_and_draw_icons_without_an_emoji_font(app, auth, client, kitchen):
+def test_cards_isolate_notes_and_draw_icons_without_an_emoji_font(app, auth, client, careem_kitchen):
     from datetime import datetime, timedelta, timezone
-    company, integration = kitchen
+    company, integration = careem_kitchen
     add_order(app, company, integration, status="PENDING", order_number="NEW1",
               accept_by=datetime.now(timezone.utc) + timedelta(minutes=5), delivery_notes="Ring twice")
     auth.login(company.email("USER"))
@@ -63,8 +57,8 @@ def test_cards_isolate_notes_and_draw_icons_without_an_emoji_font(app, auth, cli
     assert 'class="icon icon-timer"' in card and "\u23f1" not in card
 
 
-def test_a_search_without_matches_says_so_in_the_lanes(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_a_search_without_matches_says_so_in_the_lanes(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     add_order(app, company, integration, status="PENDING", order_number="NEW1")
     auth.login(company.email("USER"))
 
@@ -74,8 +68,8 @@ def test_a_search_without_matches_says_so_in_the_lanes(app, auth, client, kitche
     assert "No new orders" not in new_lane.split("</section>")[0]
 
 
-def test_an_unchanged_board_answers_204_with_no_body(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_an_unchanged_board_answers_204_with_no_body(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     add_order(app, company, integration)
     auth.login(company.email("USER"))
     version = _version(client.get("/board").get_data(as_text=True))
@@ -87,8 +81,8 @@ def test_an_unchanged_board_answers_204_with_no_body(app, auth, client, kitchen)
     assert _version(changed.get_data(as_text=True)) != version
 
 
-def test_accepting_from_the_board_moves_the_card(app, auth, client, kitchen, owner_conninfo):
-    company, integration = kitchen
+def test_accepting_from_the_board_moves_the_card(app, auth, client, careem_kitchen, owner_conninfo):
+    company, integration = careem_kitchen
     order_id = add_order(app, company, integration, order_number="MOVE1")
     auth.login(company.email("USER"))
     response = auth.post(f"/orders/{order_id}/actions/accept", {"preparation_minutes": "20"}, page="/board",
@@ -100,8 +94,8 @@ def test_accepting_from_the_board_moves_the_card(app, auth, client, kitchen, own
         assert connection.execute("SELECT status FROM delivery_orders").fetchone() == ("ACCEPTED",)
 
 
-def test_a_refused_action_says_why_and_changes_nothing(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_a_refused_action_says_why_and_changes_nothing(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     order_id = add_order(app, company, integration, status="DELIVERED")
     auth.login(company.email("USER"))
     response = auth.post(f"/orders/{order_id}/actions/accept", page="/board", headers={"HX-Request": "true"})
@@ -110,8 +104,8 @@ def test_a_refused_action_says_why_and_changes_nothing(app, auth, client, kitche
     assert response.status_code == 404
 
 
-def test_without_javascript_actions_redirect_back_with_a_message(app, auth, client, kitchen, owner_conninfo):
-    company, integration = kitchen
+def test_without_javascript_actions_redirect_back_with_a_message(app, auth, client, careem_kitchen, owner_conninfo):
+    company, integration = careem_kitchen
     order_id = add_order(app, company, integration, order_number="REJ1")
     auth.login(company.email("USER"))
     response = auth.post(f"/orders/{order_id}/actions/reject", {"reason": "KITCHEN_TOO_BUSY_TO_PREPARE_ORDER"},
@@ -124,8 +118,8 @@ def test_without_javascript_actions_redirect_back_with_a_message(app, auth, clie
         assert connection.execute("SELECT status FROM delivery_orders").fetchone() == ("REJECTED",)
 
 
-def test_the_board_reject_dialog_asks_for_a_reason_like_the_order_page(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_the_board_reject_dialog_asks_for_a_reason_like_the_order_page(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     add_order(app, company, integration)
     auth.login(company.email("USER"))
     page = client.get("/board").get_data(as_text=True)
@@ -136,8 +130,8 @@ def test_the_board_reject_dialog_asks_for_a_reason_like_the_order_page(app, auth
 
 
 @pytest.mark.parametrize("reason", ["", "NOT_A_REASON"])
-def test_rejecting_from_the_board_without_a_reason_says_so(app, auth, client, kitchen, owner_conninfo, reason):
-    company, integration = kitchen
+def test_rejecting_from_the_board_without_a_reason_says_so(app, auth, client, careem_kitchen, owner_conninfo, reason):
+    company, integration = careem_kitchen
     order_id = add_order(app, company, integration, order_number="REJ2")
     auth.login(company.email("USER"))
     auth.post(f"/orders/{order_id}/actions/reject", {"reason": reason}, page="/board")
@@ -147,8 +141,8 @@ def test_rejecting_from_the_board_without_a_reason_says_so(app, auth, client, ki
         assert connection.execute("SELECT status FROM delivery_orders").fetchone() == ("PENDING",)
 
 
-def test_the_answer_to_each_action_is_a_sentence(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_the_answer_to_each_action_is_a_sentence(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     order_id = add_order(app, company, integration, order_number="S1")
     auth.login(company.email("USER"))
     answers = []
@@ -160,8 +154,8 @@ def test_the_answer_to_each_action_is_a_sentence(app, auth, client, kitchen):
                        'success">Order #S1 is ready.']
 
 
-def test_pause_a_platform_from_the_board(app, auth, client, kitchen, owner_conninfo):
-    company, integration = kitchen
+def test_pause_a_platform_from_the_board(app, auth, client, careem_kitchen, owner_conninfo):
+    company, integration = careem_kitchen
     auth.login(company.email("USER"))
     response = auth.post(f"/board/integrations/{integration}/pause", {"minutes": "30"}, page="/board",
                          headers={"HX-Request": "true"})
@@ -177,8 +171,8 @@ def test_pause_a_platform_from_the_board(app, auth, client, kitchen, owner_conni
         assert connection.execute("SELECT paused_until FROM integration_configs").fetchone() == (None,)
 
 
-def test_staff_cannot_switch_auto_accept_but_managers_can(app, auth, client, kitchen, owner_conninfo):
-    company, integration = kitchen
+def test_staff_cannot_switch_auto_accept_but_managers_can(app, auth, client, careem_kitchen, owner_conninfo):
+    company, integration = careem_kitchen
     auth.login(company.email("USER"))
     assert auth.post(f"/board/integrations/{integration}/auto-accept", {"enabled": "1"},
                      page="/board").status_code == 403
@@ -210,8 +204,8 @@ def test_the_board_never_shows_or_changes_another_companys_orders(app, auth, cli
     assert client.get(f"/board/lanes?since={version}").status_code == 204
 
 
-def test_cached_cards_follow_the_order_and_the_language(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_cached_cards_follow_the_order_and_the_language(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     order_id = add_order(app, company, integration, order_number="CACHE1")
     auth.login(company.email("USER"))
     first = client.get("/board").get_data(as_text=True)
@@ -225,8 +219,8 @@ def test_cached_cards_follow_the_order_and_the_language(app, auth, client, kitch
     assert "#CACHE1" in moved.split('class="lane lane-preparing"')[1].split("</section>")[0]
 
 
-def test_a_poll_answers_only_the_lanes_that_changed(app, auth, client, kitchen, owner_conninfo):
-    company, integration = kitchen
+def test_a_poll_answers_only_the_lanes_that_changed(app, auth, client, careem_kitchen, owner_conninfo):
+    company, integration = careem_kitchen
     add_order(app, company, integration, status="IN_PREPARATION", order_number="PREP1")
     _settle(owner_conninfo)
     auth.login(company.email("USER"))
@@ -238,8 +232,9 @@ def test_a_poll_answers_only_the_lanes_that_changed(app, auth, client, kitchen, 
     assert _version(answer) != version
 
 
-def test_an_action_redraws_the_lane_a_card_left_and_the_one_it_joined(app, auth, client, kitchen, owner_conninfo):
-    company, integration = kitchen
+def test_an_action_redraws_the_lane_a_card_left_and_the_one_it_joined(app, auth, client, careem_kitchen,
+                                                                        owner_conninfo):
+    company, integration = careem_kitchen
     order_id = add_order(app, company, integration, order_number="MOVE2")
     add_order(app, company, integration, status="OUT_FOR_DELIVERY", order_number="AWAY1")
     _settle(owner_conninfo)
@@ -253,8 +248,8 @@ def test_an_action_redraws_the_lane_a_card_left_and_the_one_it_joined(app, auth,
     assert "#AWAY1" not in answer
 
 
-def test_an_unreadable_or_old_version_redraws_every_lane(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_an_unreadable_or_old_version_redraws_every_lane(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     add_order(app, company, integration, order_number="ANY1")
     auth.login(company.email("USER"))
     lanes = {"lane-new", "lane-preparing", "lane-ready", "lane-on_the_way", "lane-done"}
@@ -263,8 +258,8 @@ def test_an_unreadable_or_old_version_redraws_every_lane(app, auth, client, kitc
         assert answer.status_code == 200 and lanes <= _swapped(answer.get_data(as_text=True)), since
 
 
-def test_pausing_from_the_board_redraws_the_platform_switches(app, auth, client, kitchen):
-    company, integration = kitchen
+def test_pausing_from_the_board_redraws_the_platform_switches(app, auth, client, careem_kitchen):
+    company, integration = careem_kitchen
     auth.login(company.email("USER"))
     answer = auth.post(f"/board/integrations/{integration}/pause", {"minutes": "30"}, page="/board",
                        headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -272,9 +267,9 @@ def test_pausing_from_the_board_redraws_the_platform_switches(app, auth, client,
     assert "Resume" in switches and "is paused" in answer.split('id="pause-banners"')[1]
 
 
-def test_a_change_committed_late_with_an_older_timestamp_still_changes_the_version(app, auth, client, kitchen,
+def test_a_change_committed_late_with_an_older_timestamp_still_changes_the_version(app, auth, client, careem_kitchen,
                                                                                   owner_conninfo):
-    company, integration = kitchen
+    company, integration = careem_kitchen
     add_order(app, company, integration, order_number="FIRST1")
     auth.login(company.email("USER"))
     version = _version(client.get("/board").get_data(as_text=True))

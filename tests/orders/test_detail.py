@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.models import OrderStatusHistory, PlatformCall
 from portal.tenancy import tenant
 from tests.conftest import csrf_token
-from tests.orders.test_list import insert_order
+from tests.orders.helpers import insert_order
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 PLACED = datetime(2025, 3, 10, 18, 0, tzinfo=timezone.utc)  # 21:00 in Riyadh
@@ -25,12 +25,6 @@ ITEMS = [
     {"name": "Mint Lemonade", "name_ar": "ليمون بالنعناع", "quantity": 1, "unit_price": "38.00",
      "line_total": "38.00", "modifiers": []},
 ]
-
-
-@pytest.fixture
-def kitchen(make_company, make_integration):
-    company = make_company("Kabsa House")
-    return company, make_integration(company, "TALABAT")
 
 
 def full_order(app, company, integration, **values):

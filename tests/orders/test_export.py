@@ -4,20 +4,12 @@ import io
 from datetime import datetime, timezone
 from decimal import Decimal
 
-import pytest
-
-from tests.orders.test_list import _bulk_orders, insert_order
+from tests.orders.helpers import bulk_orders, insert_order
 
 PLACED = datetime(2025, 3, 10, 18, 5, tzinfo=timezone.utc)  # 21:05 in Riyadh
 HEADER = ["Placed at", "Platform", "Order number", "Short code", "Status", "Type", "Customer name", "Customer phone",
           "Subtotal", "Platform discount", "Restaurant discount", "Third-party discount", "Delivery fee",
           "Service fee", "Tax", "Tip", "Total", "Commission", "Currency"]
-
-
-@pytest.fixture
-def kitchen(make_company, make_integration):
-    company = make_company("Kabsa House")
-    return company, make_integration(company, "TALABAT")
 
 
 def export(client, query=""):
@@ -102,7 +94,7 @@ def test_the_export_applies_the_lists_filters(app, auth, client, kitchen, make_i
 def test_a_large_export_streams_every_order_once_across_batches(app, auth, client, owner_conninfo, two_companies,
                                                                 make_integration):
     alpha, beta = two_companies
-    _bulk_orders(app, owner_conninfo, ((alpha, "A"), (beta, "B")), make_integration, count=1200)
+    bulk_orders(app, owner_conninfo, ((alpha, "A"), (beta, "B")), make_integration, count=1200)
     auth.login(alpha.email("MANAGER"))
     for sort in ("newest", "total_low"):
         response, _, rows = export(client, f"sort={sort}")

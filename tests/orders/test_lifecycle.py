@@ -16,12 +16,6 @@ RESTAURANT_DELIVERS = {"platform_data": {"delivery": {"riderPickupTime": None}}}
 RIDER_COLLECTS = {"platform_data": {"delivery": {"riderPickupTime": "2025-03-10T18:30:00.000Z"}}}
 
 
-@pytest.fixture
-def kitchen(make_company, make_integration):
-    company = make_company("Kabsa House")
-    return company, make_integration(company, "TALABAT", base_url="http://127.0.0.1:9/talabat")
-
-
 def _rows(conninfo, sql, params=()):
     with psycopg.connect(conninfo) as connection:
         return connection.execute(sql, params).fetchall()
@@ -46,15 +40,16 @@ def _form(page, order_id, action):
     ("OUT_FOR_DELIVERY", RESTAURANT_DELIVERS, ["deliver", "cancel"]),
     ("OUT_FOR_DELIVERY", RIDER_COLLECTS, []),
 ])
-def test_the_order_page_offers_only_the_moves_that_make_sense(app, auth, client, kitchen, status, values, offered):
-    company, integration_id = kitchen
+def test_the_order_page_offers_only_the_moves_that_make_sense(app, auth, client, kitchen_with_api, status, values,
+                                                               offered):
+    company, integration_id = kitchen_with_api
     order_id = add_order(app, company, integration_id, status=status, **values)
     auth.login(company.email("USER"))
     assert _offered(client, order_id)[1] == offered
 
 
-def test_moves_that_skip_steps_ask_for_confirmation(app, auth, client, kitchen):
-    company, integration_id = kitchen
+def test_moves_that_skip_steps_ask_for_confirmation(app, auth, client, kitchen_with_api):
+    company, integration_id = kitchen_with_api
     ready = add_order(app, company, integration_id, status="READY_FOR_PICKUP", order_number="R1", **RESTAURANT_DELIVERS)
     accepted = add_order(app, company, integration_id, status="ACCEPTED", order_number="A1")
     auth.login(company.email("USER"))
@@ -78,9 +73,9 @@ def test_moves_that_skip_steps_ask_for_confirmation(app, auth, client, kitchen):
     ("ACCEPTED", "reject", {}, "An order that is accepted cannot be changed with “Reject”."),
     ("DELIVERED", "cancel", {}, "This order is already delivered; it cannot be changed that way."),
 ])
-def test_the_server_refuses_a_move_staff_may_not_make_and_says_why(app, auth, client, kitchen, owner_conninfo,
+def test_the_server_refuses_a_move_staff_may_not_make_and_says_why(app, auth, client, kitchen_with_api, owner_conninfo,
                                                                     status, action, values, message):
-    company, integration_id = kitchen
+    company, integration_id = kitchen_with_api
     order_id = add_order(app, company, integration_id, status=status, **values)
     auth.login(company.email("USER"))
     response = auth.post(f"/orders/{order_id}/actions/{action}", {"reason": "ITEM_UNAVAILABLE",
@@ -92,9 +87,9 @@ def test_the_server_refuses_a_move_staff_may_not_make_and_says_why(app, auth, cl
     assert _rows(owner_conninfo, "SELECT count(*) FROM platform_calls") == [(0,)]
 
 
-def test_delivered_from_ready_pushes_the_pick_up_the_platform_needs(app, kitchen, owner_conninfo):
+def test_delivered_from_ready_pushes_the_pick_up_the_platform_needs(app, kitchen_with_api, owner_conninfo):
     """Talabat needs "picked up" for a vendor-delivered order; "delivered" has no call, the push is not skipped."""
-    company, integration_id = kitchen
+    company, integration_id = kitchen_with_api
     order_id = add_order(app, company, integration_id, status="READY_FOR_PICKUP", **RESTAURANT_DELIVERS)
     with app.app_context(), tenant(company.id):
         perform(order_id, "deliver", db.session.get(User, company.user_id("USER")))
@@ -140,8 +135,8 @@ def test_a_call_that_gives_up_lets_the_next_one_go(app, make_company, make_integ
     assert _rows(owner_conninfo, "SELECT status FROM platform_calls ORDER BY created_at") == [("DEAD",), ("DEAD",)]
 
 
-def test_the_board_offers_no_pick_up_for_a_rider_order(app, auth, client, kitchen):
-    company, integration_id = kitchen
+def test_the_board_offers_no_pick_up_for_a_rider_order(app, auth, client, kitchen_with_api):
+    company, integration_id = kitchen_with_api
     rider = add_order(app, company, integration_id, status="READY_FOR_PICKUP", order_number="RIDER1", **RIDER_COLLECTS)
     own = add_order(app, company, integration_id, status="READY_FOR_PICKUP", order_number="OWN1", **RESTAURANT_DELIVERS)
     auth.login(company.email("USER"))

@@ -14,52 +14,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from portal.extensions import db
-from portal.models import Company, DeliveryOrder, IntegrationConfig
+from portal.models import Company, DeliveryOrder
 from portal.orders.queries import OrderFilters, filtered_orders, sorted_orders
 from portal.tenancy import tenant
+from tests.orders.helpers import bulk_orders, insert_order, insert_orders
 
 ROW = re.compile(r'id="order-row-([0-9a-f-]{36})"')
 RIYADH = ZoneInfo("Asia/Riyadh")
-
-
-def insert_order(app, company, integration_id, **values):
-    """One order of `company` on the integration (any column can be given); returns its id."""
-    return insert_orders(app, company, integration_id, [values])[0]
-
-
-def insert_orders(app, company, integration_id, rows):
-    """Orders of `company`, written under its tenant in one transaction; returns their ids in order."""
-    with app.app_context(), tenant(company.id):
-        integration = db.session.get(IntegrationConfig, integration_id)
-        orders = []
-        for values in rows:
-            values = dict(values)
-            number = uuid.uuid4().hex[:10]
-            order = DeliveryOrder(
-                company_id=company.id, integration_config_id=integration_id, platform=integration.platform,
-                platform_order_id=values.pop("platform_order_id", f"P-{number}"),
-                order_number=values.pop("order_number", f"X{number}"),
-                status=values.pop("status", "PENDING"), total_amount=values.pop("total_amount", Decimal("42.50")),
-                currency=values.pop("currency", "SAR"),
-                customer_name=values.pop("customer_name", "Noura Al-Harbi"),
-                customer_phone=values.pop("customer_phone", "+966551234567"),
-                order_items=values.pop("order_items", [
-                    {"name": "Chicken Kabsa", "quantity": 2, "unit_price": "20.00", "line_total": "40.00",
-                     "modifiers": [{"name": "Extra sauce", "price": "2.50", "quantity": 1}], "notes": "No onions"},
-                    {"name": "Laban", "quantity": 1, "unit_price": "2.50", "line_total": "2.50", "modifiers": []}]),
-                created_at=values.pop("created_at", datetime.now(timezone.utc) - timedelta(minutes=5)),
-                **values)
-            db.session.add(order)
-            orders.append(order)
-        db.session.commit()
-        return [order.id for order in orders]
-
-
-@pytest.fixture
-def kitchen(make_company, make_integration):
-    """A company with a Talabat connection: (company, integration id)."""
-    company = make_company("Kabsa House")
-    return company, make_integration(company, "TALABAT")
 
 
 def listed(client, query="", **kwargs):
@@ -360,27 +321,6 @@ def _compile_explain(element, compiler, **kw):
     return "EXPLAIN " + compiler.process(element.statement, **kw)
 
 
-BULK_ORDERS = """
-INSERT INTO delivery_orders (company_id, integration_config_id, platform, platform_order_id, order_number,
-                             status, total_amount, order_items, customer_name, customer_phone, created_at)
-SELECT %(company)s, %(integration)s, 'TALABAT', 'bulk-' || g, %(prefix)s || lpad(g::text, 5, '0'),
-       (ARRAY['PENDING', 'ACCEPTED', 'DELIVERED', 'DELIVERED', 'CANCELLED'])[1 + g %% 5]::order_status,
-       10 + g %% 190, '[{"name": "Kabsa", "quantity": 1}]',
-       (ARRAY['Noura', 'Fahad', 'Sara', 'Khalid', 'Mona'])[1 + g %% 5] || ' Customer' || g,
-       '+9665' || lpad(g::text, 8, '0'), now() - g * interval '37 minutes'
-FROM generate_series(1, %(count)s) AS g
-"""
-
-
-def _bulk_orders(app, owner_conninfo, companies, make_integration, count=2500):
-    """`count` orders for each company, written as the owner in one INSERT … SELECT, then ANALYZE."""
-    with psycopg.connect(owner_conninfo, autocommit=True) as connection:
-        for company, prefix in companies:
-            connection.execute(BULK_ORDERS, {"company": company.id, "integration": make_integration(company, "TALABAT"),
-                                             "prefix": prefix, "count": count})
-        connection.execute("ANALYZE delivery_orders")
-
-
 def _plans(app, company_id, cases):
     """{case: EXPLAIN text} of the list query (first page) for each OrderFilters, as portal_app under the tenant."""
     plans = {}
@@ -401,7 +341,7 @@ SEARCHES = {"search by name": OrderFilters(q="Customer1234"), "search by partial
 
 def test_the_list_query_uses_the_indexes_not_a_sequential_scan(app, owner_conninfo, two_companies, make_integration):
     alpha, beta = two_companies
-    _bulk_orders(app, owner_conninfo, ((alpha, "A"), (beta, "B")), make_integration)
+    bulk_orders(app, owner_conninfo, ((alpha, "A"), (beta, "B")), make_integration)
     today = datetime.now(RIYADH).date()
     plans = _plans(app, alpha.id, {
         "newest, no filter": OrderFilters(),
@@ -430,7 +370,7 @@ def test_search_uses_the_gin_index_under_rls(app, owner_conninfo, two_companies,
     btree_gin exists (migration 0006), which answers the company condition inside the index too.
     """
     alpha, beta = two_companies
-    _bulk_orders(app, owner_conninfo, ((alpha, "A"), (beta, "B")), make_integration, count=30000)
+    bulk_orders(app, owner_conninfo, ((alpha, "A"), (beta, "B")), make_integration, count=30000)
     with psycopg.connect(owner_conninfo, autocommit=True) as connection:
         if not connection.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
             pytest.skip("migration 0005 needs a superuser owner to mark the operator LEAKPROOF")

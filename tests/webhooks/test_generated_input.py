@@ -86,10 +86,10 @@ filter_values = st.one_of(nasty_text, nasty_number.map(str),
 
 def test_generated_filters_never_give_5xx(app, auth, client, alpha):
     """Every GET page without path parts, with generated values for the parameters the portal reads."""
-    from tests.test_query_params import _get_urls, _query_parameter_names
+    from tests.test_query_params import get_urls, query_parameter_names
 
-    pages = [url for url in _get_urls(app) if "/webhooks/nashmi/" not in url and "/x" not in url]
-    names = _query_parameter_names()
+    pages = [url for url in get_urls(app) if "/webhooks/nashmi/" not in url and "/x" not in url]
+    names = query_parameter_names()
     auth.login(alpha.email("COMPANY_ADMIN"))
 
     @SETTINGS
