@@ -119,7 +119,8 @@ def table_csv(table, currency):
                                                                        else "")
                      for column in table.columns])
     for row in table.rows + ([table.footer] if table.footer and table.rows else []):
-        writer.writerow([csv_cell(value, column.kind, places) for value, column in zip(row, table.columns)])
+        writer.writerow([csv_cell(value, column.kind, places)
+                         for value, column in zip(row, table.columns, strict=True)])
     return "\ufeff" + buffer.getvalue()
 
 
@@ -445,7 +446,8 @@ def _money(per_platform, current, platforms, tables, charts):
                                                                   for k, label, kind in MONEY_COLUMNS]
     tables["money"] = Table("money", _("Money by platform"), columns,
                             [[p] + [line[k] for k, _label, _kind in MONEY_COLUMNS] for p, line in lines.items()],
-                            footer=[_("Total")] + [total[k] for k, _label, _kind in MONEY_COLUMNS] if platforms else None)
+                            footer=([_("Total")] + [total[k] for k, _label, _kind in MONEY_COLUMNS]
+                                    if platforms else None))
     charts["money"] = {"type": "stacked-bar", "horizontal": True, "format": "money",
                        "labels": [platform_label(p) for p in platforms], "datasets": [
                            {"label": str(label), "backgroundColor": colour,
@@ -581,7 +583,8 @@ def health_report(company, report_range, now=None):
             Column("platform", _("Platform"), "platform"), Column("succeeded", _("Succeeded"), "int"),
             Column("failed", _("Failed"), "int"), Column("other", _("Waiting"), "int"),
             Column("success_rate", _("Success rate"), "percent"),
-            Column("latency_p50", _("Latency, median (ms)"), "int"), Column("latency_p95", _("Latency, 95 % (ms)"), "int")],
+            Column("latency_p50", _("Latency, median (ms)"), "int"),
+            Column("latency_p95", _("Latency, 95 % (ms)"), "int")],
             [[row["platform"], row["succeeded"], row["failed"], row["other"],
               share(row["succeeded"], row["succeeded"] + row["failed"]),
               _round(row["latency_p50"]), _round(row["latency_p95"])] for row in webhooks]),
@@ -590,7 +593,8 @@ def health_report(company, report_range, now=None):
             Column("p50", _("Response, median (ms)"), "int"), Column("p95", _("Response, 95 % (ms)"), "int")],
             [[row["platform"], row["calls"], _round(row["p50"]), _round(row["p95"])] for row in api_times]),
         "errors": Table("errors", _("Errors by type"), [
-            Column("platform", _("Platform"), "platform"), Column("kind", _("Error")), Column("count", _("Count"), "int"),
+            Column("platform", _("Platform"), "platform"), Column("kind", _("Error")),
+            Column("count", _("Count"), "int"),
             Column("example", _("Latest message"))],
             [[row["platform"], error_label(row["source"], row["kind"]), row["count"], row["example"]]
              for row in errors]),

@@ -155,7 +155,8 @@ def _blocking_run(integration, now):
         MenuSyncRun.integration_config_id == integration.id,
         MenuSyncRun.status.not_in(MenuSyncRun.FINISHED)).order_by(MenuSyncRun.created_at.desc()).limit(1))
     if run is not None and now - run.created_at > STALE_AFTER:
-        _finish(run, integration, SyncRunStatus.FAILED, _("The platform never answered; the run was given up."), now=now)
+        _finish(run, integration, SyncRunStatus.FAILED, _("The platform never answered; the run was given up."),
+                now=now)
         return None
     return run
 
@@ -181,7 +182,8 @@ def start_sync(company, integration, mode="full", user=None, now=None):
                                 "%(seconds)s seconds.", platform=adapter.display_name,
                                 minutes=int(interval.total_seconds() // 60), seconds=wait))
     run = MenuSyncRun(company_id=company.id, integration_config_id=integration.id, platform=integration.platform,
-                      kind="SYNC", mode=mode, status=SyncRunStatus.QUEUED, created_by=getattr(user, "id", None), report=[])
+                      kind="SYNC", mode=mode, status=SyncRunStatus.QUEUED, created_by=getattr(user, "id", None),
+                      report=[])
     db.session.add(run)
     db.session.flush()
     defer("menu_sync", run_id=run.id, company_id=company.id)
@@ -199,7 +201,8 @@ def start_import(company, integration, user=None, now=None):
     if _blocking_run(integration, now) is not None:
         raise SyncRefused(_("A sync or import of %(platform)s is already running.", platform=adapter.display_name))
     run = MenuSyncRun(company_id=company.id, integration_config_id=integration.id, platform=integration.platform,
-                      kind="IMPORT", mode="full", status=SyncRunStatus.QUEUED, created_by=getattr(user, "id", None), report=[])
+                      kind="IMPORT", mode="full", status=SyncRunStatus.QUEUED, created_by=getattr(user, "id", None),
+                      report=[])
     db.session.add(run)
     db.session.flush()
     defer("menu_import", run_id=run.id, company_id=company.id)
@@ -260,9 +263,9 @@ def run_sync(run_id, company_id, now=None):
     run.report = report
     limit = adapter.capabilities.max_catalog_items
     if limit and len(to_send) > limit:
-        return _finish(run, integration, SyncRunStatus.FAILED, _("%(platform)s accepts at most %(limit)s items in one catalog; "
-                                                     "this one has %(count)s.", platform=adapter.display_name,
-                                                     limit=limit, count=len(to_send)), now=now, commit=True)
+        return _finish(run, integration, SyncRunStatus.FAILED,
+                       _("%(platform)s accepts at most %(limit)s items in one catalog; this one has %(count)s.",
+                         platform=adapter.display_name, limit=limit, count=len(to_send)), now=now, commit=True)
     if not to_send:
         status = SyncRunStatus.FAILED if run.failed_items and not run.skipped_items else (
             SyncRunStatus.PARTIAL if run.failed_items else SyncRunStatus.COMPLETED)
@@ -275,7 +278,8 @@ def run_sync(run_id, company_id, now=None):
                                         merchant_id=integration.merchant_id, currency=company.currency,
                                         diff=run.mode == "diff")
     except ValueError as error:
-        return _finish(run, integration, SyncRunStatus.FAILED, _("The catalog could not be built: %(error)s", error=str(error)),
+        return _finish(run, integration, SyncRunStatus.FAILED,
+                       _("The catalog could not be built: %(error)s", error=str(error)),
                        now=now, commit=True)
     for item, _payload, digest in to_send:
         item.mapping.sync_status, item.mapping.synced_hash = SyncStatus.in_progress, digest
@@ -312,7 +316,8 @@ def on_call_finished(call):
         else:
             _finish(run, integration, SyncRunStatus.COMPLETED, None)
     elif call.status == CallStatus.DEAD:
-        _finish(run, integration, SyncRunStatus.FAILED, _("The platform refused the catalog: %(error)s", error=call.error or ""))
+        _finish(run, integration, SyncRunStatus.FAILED,
+                _("The platform refused the catalog: %(error)s", error=call.error or ""))
     else:
         run.message = _("The platform did not take the catalog (%(error)s). Trying again: attempt %(next)s of "
                         "%(max)s.", error=(call.error or "")[:200], next=call.attempts + 1, max=call.max_attempts)
@@ -386,7 +391,8 @@ def apply_catalog_event(integration, event, now=None):
     if run is None:
         run = db.session.scalar(select(MenuSyncRun).where(
             MenuSyncRun.integration_config_id == integration.id, MenuSyncRun.kind == "SYNC",
-            MenuSyncRun.status.in_((SyncRunStatus.SENDING, SyncRunStatus.WAITING))).order_by(MenuSyncRun.created_at.desc()).limit(1))
+            MenuSyncRun.status.in_((SyncRunStatus.SENDING, SyncRunStatus.WAITING)))
+            .order_by(MenuSyncRun.created_at.desc()).limit(1))
     status = str(details.get("status") or "").strip()
     key = status.lower()
     failures, warnings = _warnings(details.get("warnings") or [])

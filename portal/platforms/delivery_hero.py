@@ -415,7 +415,7 @@ class DeliveryHeroAdapter(PlatformAdapter):
             if preparation_minutes is not None:
                 moment = minutes_after(moment, positive_minutes(preparation_minutes, "preparation_minutes"))
             body = {"status": "order_accepted", "acceptanceTime": iso_utc(moment),
-                    "remoteOrderId": getattr(order, "platform_order_id")}
+                    "remoteOrderId": order.platform_order_id}
             return OutboundRequest("POST", f"/v2/order/status/{token}", json=body, description="Order accepted")
         check_choice(reason, REJECT_REASONS, "Delivery Hero reject reason")
         return OutboundRequest("POST", f"/v2/order/status/{token}",
@@ -479,8 +479,8 @@ class DeliveryHeroAdapter(PlatformAdapter):
                              "price": _decimal_text(item, quantum),
                              "active": bool(item.get("available", True))}
             if item.get("description"):
-                catalog[code]["description"] = {"default": item["description"],
-                                                **({"ar": item["description_ar"]} if item.get("description_ar") else {})}
+                arabic = {"ar": item["description_ar"]} if item.get("description_ar") else {}
+                catalog[code]["description"] = {"default": item["description"], **arabic}
             if item.get("image_url"):
                 catalog[code]["images"] = {"main": {"id": "main", "type": "Image", "url": item["image_url"]}}
             for group in item.get("modifier_groups") or []:

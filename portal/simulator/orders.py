@@ -391,7 +391,8 @@ class OrderFactory:
             })
         discounts = []
         if amounts.discount:
-            discounts.append({"name": f"{brand} {'deal' if amounts.discount_sponsor == 'PLATFORM' else 'restaurant offer'}",
+            offer = "deal" if amounts.discount_sponsor == "PLATFORM" else "restaurant offer"
+            discounts.append({"name": f"{brand} {offer}",
                               "amount": _s(amounts.discount, q),
                               "sponsorships": [{"sponsor": amounts.discount_sponsor,
                                                 "amount": _s(amounts.discount, q)}]})

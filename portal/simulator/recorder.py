@@ -9,6 +9,7 @@ exercise the portal's retries.
 `GET /` shows both directions for a person (calls received, webhooks sent; refreshes every 5 s) and
 `GET /calls.json` the same for tests and scripts.
 """
+import contextlib
 import random
 import threading
 from collections import deque
@@ -48,10 +49,8 @@ class Journal:
             self.calls.append(call)
             listeners = list(self.listeners)
         for listener in listeners:
-            try:
+            with contextlib.suppress(Exception):  # a listener's bug must not turn the answer into a 500
                 listener(call)
-            except Exception:  # a listener's bug must not turn the platform's answer into a 500
-                pass
 
     def record_sent(self, entry):
         with self._lock:
@@ -198,17 +197,20 @@ availability or the store status, and the call appears here.</p>
 <h2>Webhooks sent to the portal ({{ sent | length }})</h2>
 {% if sent %}
 <table>
-  <thead><tr><th>Time (UTC)</th><th>Platform</th><th>Event</th><th>Order</th><th>Request</th><th>Portal's answer</th></tr></thead>
+  <thead><tr><th>Time (UTC)</th><th>Platform</th><th>Event</th><th>Order</th><th>Request</th>
+    <th>Portal's answer</th></tr></thead>
   <tbody>
   {% for entry in sent %}
   <tr>
     <td><code>{{ entry.time[11:23] }}</code></td>
     <td>{{ entry.platform | lower }}</td>
     <td>{{ entry.event }}</td>
-    <td><code>{{ entry.order_id }}</code>{% if entry.summary %}<br><span class="muted">{{ entry.summary }}</span>{% endif %}</td>
+    <td><code>{{ entry.order_id }}</code>
+      {% if entry.summary %}<br><span class="muted">{{ entry.summary }}</span>{% endif %}</td>
     <td><code>{{ entry.method }} {{ entry.path }}</code></td>
     <td class="{{ 'ok' if entry.status and entry.status < 300 else 'bad' }}">{{ entry.status or '—' }}
-      {% if entry.error %}<br>{{ entry.error }}{% elif entry.answer %}<br><code class="muted">{{ entry.answer | truncate(120) }}</code>{% endif %}</td>
+      {% if entry.error %}<br>{{ entry.error }}
+      {% elif entry.answer %}<br><code class="muted">{{ entry.answer | truncate(120) }}</code>{% endif %}</td>
   </tr>
   {% endfor %}
   </tbody>
