@@ -10,7 +10,7 @@ import re
 
 from urllib.parse import urlsplit
 
-from flask import make_response, redirect, render_template, request
+from flask import make_response, redirect, render_template, request, stream_with_context
 from werkzeug.datastructures import ImmutableMultiDict
 
 MAX_PAGE = 10_000  # far beyond any list the portal shows, far below a bigint OFFSET
@@ -88,6 +88,16 @@ def safe_next(target, default=None):
 def redirect_back(target, default):
     """Redirect to a safe `next` (a form's hidden field), else to `default`."""
     return redirect(safe_next(target, default))
+
+
+def csv_download(body, filename):
+    """A CSV attachment: `body` is the text or an iterable of chunks (streamed within the request)."""
+    content = body if isinstance(body, (str, bytes)) else stream_with_context(body)
+    response = make_response(content)
+    response.content_type = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def vary_on_htmx(response):

@@ -4,7 +4,7 @@ from functools import lru_cache
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, g, make_response, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from babel.numbers import get_currency_precision
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
@@ -15,7 +15,7 @@ from ..i18n import PLATFORM_LABELS
 from ..i18n import money as format_money
 from ..integrations.services import SYNC_LABELS
 from ..models import DeliveryPlatform, UserRole
-from ..web import page_or_fragment
+from ..web import csv_download, page_or_fragment
 from .forms import PRESETS, parse_range
 from .services import (build_report, health_report, reconciliation, reconciliation_table, table_csv,
                        weekday_names)
@@ -110,12 +110,8 @@ def export(name):
         table = reconciliation_table(reconciliation(g.company, report_range, limit=10_000))
     else:
         abort(404)
-    response = make_response(table_csv(table, g.company.currency))
-    response.content_type = "text/csv; charset=utf-8"
     filename = f"{name}_{report_range.start.isoformat()}_{report_range.end.isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(table_csv(table, g.company.currency), filename)
 
 
 def report_value(value, kind, currency=None):

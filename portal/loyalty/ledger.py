@@ -25,7 +25,7 @@ from ..orders.lifecycle import lock_order
 from ..phones import normalize_phone
 from ..tenancy import current_company_id
 from .programs import active_program, assign_tier, effective_multiplier, points_for, program_tiers
-from .services import CLOSED_ORDER, LoyaltyError, T, _now, _number, _quantize
+from .services import CLOSED_ORDER, LoyaltyError, T, current_time, plain_number, quantize_money
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def member_for_phone(program, phone, name=None, email=None, now=None):
     """The member with E.164 `phone`, created in `program` if new; locked. Safe under concurrency."""
     db.session.execute(insert(CustomerLoyalty).values(
         id=uuid.uuid4(), company_id=program.company_id, loyalty_program_id=program.id, customer_phone=phone,
-        customer_name=(name or None), customer_email=(email or None), joined_at=_now(now),
+        customer_name=(name or None), customer_email=(email or None), joined_at=current_time(now),
     ).on_conflict_do_nothing(constraint="uk_customer_company"))
     member = db.session.scalar(select(CustomerLoyalty).where(CustomerLoyalty.company_id == program.company_id,
                                                              CustomerLoyalty.customer_phone == phone)
@@ -120,7 +120,7 @@ def _has_earned(member):
 def _post(member, kind, points, *, program=None, order_id=None, user_id=None, reason=None, amount=None,
           reverses=None, lot=False, now=None):
     """Write one ledger row for a (locked) member and change the balances the same way; returns the row."""
-    now = _now(now)
+    now = current_time(now)
     row = LoyaltyTransaction(id=uuid.uuid4(), company_id=member.company_id, customer_loyalty_id=member.id,
                              order_id=order_id, transaction_type=kind, points=points, amount=amount, reason=reason,
                              user_id=user_id, reverses_id=reverses.id if reverses is not None else None,
@@ -206,7 +206,7 @@ def accrue_order(order, user_id=None, now=None):
     The order should be locked by the caller (the lifecycle does). Orders without a readable phone,
     test orders and orders of a company without an active program earn nothing, and say why.
     """
-    now = _now(now)
+    now = current_time(now)
     program = active_program()
     company = db.session.get(Company, order.company_id)
     why = not_earning_reason(order, program, company)
@@ -231,9 +231,9 @@ def accrue_order(order, user_id=None, now=None):
     points = points_for(program, tier, earnable)
     multiplier = effective_multiplier(program, tier)
     reason = (f"{order.platform.value.title()} #{order.order_number}: "
-              f"{_quantize(earnable, order.currency)} {order.currency}"
-              f" × {_number(program.points_per_currency_unit)}"
-              + (f" × {_number(multiplier)} ({tier.name})" if multiplier != 1 else ""))
+              f"{quantize_money(earnable, order.currency)} {order.currency}"
+              f" × {plain_number(program.points_per_currency_unit)}"
+              + (f" × {plain_number(multiplier)} ({tier.name})" if multiplier != 1 else ""))
     row = _post(member, T.EARN, points, program=program, order_id=order.id, user_id=user_id, reason=reason,
                 amount=spend, lot=True, now=now)
     delivered_at = order.completed_at or now
@@ -266,7 +266,7 @@ def not_earning_reason(order, program=None, company=None):
 def reverse_order(order, user_id=None, reason=None, now=None):
     """Take back what a cancelled or refunded order earned (and its referral bonus) and give back the
     points redeemed on it. Each row is reversed at most once; returns the reversal rows written."""
-    now = _now(now)
+    now = current_time(now)
     written = []
     for kind in (T.EARN, T.REFERRAL, T.REDEEM):
         row = _row_for_order(order.id, kind)
@@ -369,7 +369,7 @@ class RedemptionLimits:
 def redemption_limits(program, member, order):
     """The least and most points `member` may redeem on `order`, and why not if they cannot."""
     value = Decimal(program.point_value)
-    cap_amount = _quantize(Decimal(order.total_amount or 0) * Decimal(program.max_redemption_percentage) / 100,
+    cap_amount = quantize_money(Decimal(order.total_amount or 0) * Decimal(program.max_redemption_percentage) / 100,
                            order.currency)
     by_cap = int((cap_amount / value).to_integral_value(ROUND_FLOOR)) if value > 0 else 0
     maximum = max(0, min(member.current_points, by_cap))
@@ -388,7 +388,7 @@ def redemption_limits(program, member, order):
     elif maximum < minimum:
         limits.reason = _l("This order is too small: at most %(maximum)s points (%(percent)s%% of the order) may "
                            "be used, and the minimum is %(minimum)s.", maximum=maximum, minimum=minimum,
-                           percent=_number(program.max_redemption_percentage))
+                           percent=plain_number(program.max_redemption_percentage))
     return limits
 
 
@@ -421,9 +421,9 @@ def redeem(order_id, member_id, points, user, now=None):
                            field="points")
     if points > limits.maximum:
         raise LoyaltyError(_l("At most %(maximum)s points may be used on this order (%(percent)s%% of its total).",
-                              maximum=limits.maximum, percent=_number(program.max_redemption_percentage)),
+                              maximum=limits.maximum, percent=plain_number(program.max_redemption_percentage)),
                            field="points")
-    amount = _quantize(points * limits.point_value, order.currency)
+    amount = quantize_money(points * limits.point_value, order.currency)
     try:
         row = _post(member, T.REDEEM, -points, order_id=order.id, user_id=user.id, amount=amount, now=now,
                     reason=f"Redeemed on {order.platform.value.title()} #{order.order_number}")
@@ -472,7 +472,7 @@ def expire_points(now=None):
 
     Runs for the current tenant; one transaction per member, so locks are short.
     """
-    now = _now(now)
+    now = current_time(now)
     member_ids = db.session.scalars(select(LoyaltyTransaction.customer_loyalty_id).where(
         LoyaltyTransaction.company_id == current_company_id(), LoyaltyTransaction.remaining_points > 0,
         LoyaltyTransaction.expires_at <= now).distinct()).all()

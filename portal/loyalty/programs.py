@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import CustomerLoyalty, LoyaltyProgram, LoyaltyProgramType, LoyaltyTier, LoyaltyTransaction
 from ..tenancy import current_company_id
-from .services import LoyaltyError, _now, _number, _quantize
+from .services import LoyaltyError, current_time, plain_number, quantize_money
 
 TIERED_TYPES = {LoyaltyProgramType.TIER_BASED, LoyaltyProgramType.HYBRID}
 CASHBACK_TYPES = {LoyaltyProgramType.CASHBACK, LoyaltyProgramType.HYBRID}
@@ -180,31 +180,31 @@ def program_summary(program, tiers, currency):
                        currency=currency))
     elif program.program_type in CASHBACK_TYPES:
         lines.append(_("Customers get %(percent)s%% of every delivered order back as credit, on every platform.",
-                       percent=_number(back)))
+                       percent=plain_number(back)))
     elif rate == 1:
         lines.append(_("Customers earn 1 point for every %(unit)s spent on delivered orders, on every platform.",
                        unit=money(1, currency)))
     elif rate > 1:
         lines.append(_("Customers earn %(points)s points for every %(unit)s spent on delivered orders, on every "
-                       "platform.", points=_number(rate), unit=money(1, currency)))
+                       "platform.", points=plain_number(rate), unit=money(1, currency)))
     else:
         lines.append(_("Customers earn 1 point for every %(amount)s spent on delivered orders, on every platform.",
-                       amount=money(_quantize(1 / rate, currency), currency)))
+                       amount=money(quantize_money(1 / rate, currency), currency)))
     if rate > 0 and program.program_type not in CASHBACK_TYPES:
-        lines.append(_("A point is worth %(value)s, so they get %(percent)s%% back.",
-                       value=money(value, currency) if value >= Decimal("0.01") else _number(value) + " " + currency,
-                       percent=_number(back)))
+        worth = money(value, currency) if value >= Decimal("0.01") else plain_number(value) + " " + currency
+        lines.append(_("A point is worth %(value)s, so they get %(percent)s%% back.", value=worth,
+                       percent=plain_number(back)))
     minimum = program.min_redemption_points or 0
     lines.append(_("They can spend points once they have %(points)s (worth %(value)s), on up to %(percent)s%% of "
-                   "an order.", points=minimum, value=money(_quantize(minimum * value, currency), currency),
-                   percent=_number(program.max_redemption_percentage)))
+                   "an order.", points=minimum, value=money(quantize_money(minimum * value, currency), currency),
+                   percent=plain_number(program.max_redemption_percentage)))
     if program.expiration_days:
         lines.append(_("Points expire %(days)s days after they are earned; the oldest are used and expire first.",
                        days=program.expiration_days))
     else:
         lines.append(_("Points never expire."))
     if program.program_type in TIERED_TYPES and tiers:
-        parts = [_("%(tier)s %(times)s×", tier=tier.name, times=_number(effective_multiplier(program, tier)))
+        parts = [_("%(tier)s %(times)s×", tier=tier.name, times=plain_number(effective_multiplier(program, tier)))
                  for tier in tiers]
         lines.append(_("Higher tiers earn more: %(tiers)s.", tiers=", ".join(parts)))
     elif tiers:
@@ -262,7 +262,7 @@ def assign_tier(member, program, now=None, tiers=None):
     """Move a member up or down to the tier they qualify for now; True if it changed."""
     if program is None:
         return False
-    now = _now(now)
+    now = current_time(now)
     tiers = program_tiers(program) if tiers is None else tiers
     if not tiers:
         target = None
@@ -281,7 +281,7 @@ def assign_tier(member, program, now=None, tiers=None):
 
 def recompute_tiers(program, now=None):
     """Put every member of the program in the tier they qualify for (windows slide: down moves too)."""
-    now = _now(now)
+    now = current_time(now)
     tiers = program_tiers(program)
     members = db.session.execute(select(CustomerLoyalty.id, CustomerLoyalty.loyalty_tier_id).where(
         CustomerLoyalty.company_id == program.company_id, CustomerLoyalty.loyalty_program_id == program.id)).all()
@@ -323,7 +323,7 @@ def tier_progress(member, program, now=None):
     if following is None:
         return TierProgress(tier=current, next_tier=None)
     windows = [following.window_days]
-    stats = _qualifying_stats(member.company_id, windows, _now(now), [member.id]).get(member.id, {})
+    stats = _qualifying_stats(member.company_id, windows, current_time(now), [member.id]).get(member.id, {})
     points, spend = stats.get(following.window_days, (0, Decimal(0)))
     ratios = []
     if following.min_points:

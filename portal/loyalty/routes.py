@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from ..auth.forms import EmptyForm
 from ..extensions import db
 from ..i18n import localized
 from ..lookups import get_or_404
-from ..web import page_or_fragment
+from ..web import csv_download, page_or_fragment
 from ..models import (CustomerLoyalty, DeliveryOrder, LoyaltyProgram, LoyaltyProgramType, LoyaltyTier,
                       LoyaltyTransaction, OrderStatus, UserRole)
 from . import bp, ledger, programs, queries, services
@@ -292,12 +292,8 @@ def export_customers():
     """The members matching the search, as a CSV file."""
     search, tier, sort, program, _tiers = _customer_filters()
     today = datetime.now(tz=ZoneInfo(g.company.timezone)).date()
-    response = make_response(stream_with_context(queries.export_csv(
-        queries.search_members(search, tier or None, sort), program, g.company)))
-    response.content_type = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{queries.export_filename(today)}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(queries.export_csv(queries.search_members(search, tier or None, sort), program, g.company),
+                        queries.export_filename(today))
 
 
 @bp.get("/customers/new")
@@ -354,7 +350,7 @@ def _customer_page(member, adjust_form, referrer_form, status=200):
         progress=programs.tier_progress(member, program), tier=tiers.get(member.loyalty_tier_id),
         referrer=referrer, referred=referred, adjust_form=adjust_form, referrer_form=referrer_form,
         can_be_referred=member.order_count == 0 and member.referred_by_id is None and not ledger_page.total,
-        value=services._quantize(member.current_points * program.point_value, g.company.currency)), status
+        value=services.quantize_money(member.current_points * program.point_value, g.company.currency)), status
 
 
 @bp.post("/customers/<member_id>/adjust")
@@ -441,7 +437,7 @@ def loyalty_panel(order, phone=None, redeem_form=None, refund_form=None, message
         panel["estimate"] = programs.points_for(program, tier, earnable)
     if member is not None:
         panel["tier"] = tier
-        panel["value"] = services._quantize(member.current_points * program.point_value, order.currency)
+        panel["value"] = services.quantize_money(member.current_points * program.point_value, order.currency)
         panel["limits"] = ledger.redemption_limits(program, member, order)
         if panel["redeem_form"] is None:
             form = RedeemForm(formdata=None)

@@ -27,7 +27,7 @@ class LoyaltyError(ValueError):
         self.field = field
 
 
-def _now(now=None):
+def current_time(now=None):
     return now or datetime.now(timezone.utc)
 
 
@@ -36,10 +36,10 @@ def money_places(currency):
     return get_currency_precision(currency)
 
 
-def _quantize(amount, currency):
+def quantize_money(amount, currency):
     return Decimal(amount).quantize(Decimal(1).scaleb(-money_places(currency)), ROUND_HALF_UP)
 
 
-def _number(value):
+def plain_number(value):
     """1.5 -> '1.5', 2.00 -> '2' (for sentences)."""
     return format(Decimal(value).normalize(), "f")

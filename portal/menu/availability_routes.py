@@ -11,7 +11,7 @@ from . import availability as avail
 from . import bp, services
 from .forms import SoldOutForm
 from .services import MenuError
-from .web_helpers import _active_product, _availability_context, _back
+from .web_helpers import active_product_or_404, availability_context, back_to_next
 
 # --------------------------------------------------------------------------- availability (staff too)
 
@@ -23,7 +23,7 @@ def availability():
     only = request.args.get("sold_out") == "1"
     page = avail.availability_page(q, only, page_number())
     response = page_or_fragment("menu/availability.html", "menu/_availability_list.html", page=page, q=q,
-                                       only_sold_out=only, **_availability_context(page.items))
+                                       only_sold_out=only, **availability_context(page.items))
     if request.htmx:
         response.headers["HX-Push-Url"] = url_for("menu.availability", **{k: v for k, v in (
             ("q", q), ("sold_out", "1" if only else None)) if v})
@@ -31,7 +31,7 @@ def availability():
 
 
 def _availability_answer(product, message=None, category="success"):
-    context = _availability_context([product])
+    context = availability_context([product])
     if request.htmx:
         template = "menu/_board_item.html" if request.form.get("from") == "board" else "menu/_availability_row.html"
         response = make_response(render_template(template, product=product, message=message,
@@ -40,14 +40,14 @@ def _availability_answer(product, message=None, category="success"):
         return response
     if message:
         flash(message, category)
-    return _back(url_for("menu.availability"))
+    return back_to_next(url_for("menu.availability"))
 
 
 @bp.post("/products/<product_id>/sold-out")
 @roles_required(UserRole.USER)
 def sold_out(product_id):
     """86 a product on every platform until the end of day, a time, or until switched back on."""
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     form = SoldOutForm()
     if not form.validate_on_submit() and "csrf_token" in form.errors:
         abort(400)
@@ -73,7 +73,7 @@ def sold_out(product_id):
 @roles_required(UserRole.USER)
 def back_on(product_id):
     """End a product's 86 now."""
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     avail.back_on(g.company, product, current_user)
     db.session.commit()
     return _availability_answer(product, _("%(name)s is available again on every platform.", name=product.name))
@@ -83,9 +83,9 @@ def back_on(product_id):
 @roles_required(UserRole.USER)
 def availability_row(product_id):
     """One product's availability row (the page polls it while the platforms answer)."""
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     template = "menu/_board_item.html" if request.args.get("from") == "board" else "menu/_availability_row.html"
-    return render_template(template, product=product, **_availability_context([product]))
+    return render_template(template, product=product, **availability_context([product]))
 
 
 @bp.get("/board")
@@ -100,7 +100,7 @@ def board_panel():
     found = avail.availability_page(q, False, 1, per_page=8).items if q else []
     products = sold + [product for product in found if product.id not in windows]
     template = "menu/_board_results.html" if request.args.get("part") == "results" else "menu/_board_panel.html"
-    return render_template(template, q=q, sold=sold, found=found, **_availability_context(products))
+    return render_template(template, q=q, sold=sold, found=found, **availability_context(products))
 
 
 def _local_time(moment):
@@ -114,7 +114,7 @@ def _local_time(moment):
 @roles_required(UserRole.MANAGER)
 def hours(product_id):
     """Availability hours on every platform (e.g. breakfast 06:00–11:00 on weekdays), or always."""
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     rules = [(request.form.getlist(f"days-{index}"), request.form.get(f"start-{index}"),
               request.form.get(f"end-{index}")) for index in range(avail.MAX_RULES)]
     try:

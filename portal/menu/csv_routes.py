@@ -2,12 +2,13 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import UserRole
+from ..web import csv_download
 from . import bp, csv_io
 from .forms import ConfirmImportForm, ImportForm
 from .services import MenuError
@@ -70,8 +71,4 @@ def import_confirm():
 def export():
     """The catalog as CSV (UTF-8 with BOM; the import reads it back)."""
     today = datetime.now(tz=ZoneInfo(g.company.timezone)).date()
-    response = make_response(stream_with_context(csv_io.export_rows(g.company)))
-    response.content_type = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="menu-{today.isoformat()}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(csv_io.export_rows(g.company), f"menu-{today.isoformat()}.csv")

@@ -14,7 +14,7 @@ from ..platforms import adapter_for
 from ..web import page_number, page_or_fragment
 from . import bp, cells, mapping, services
 from .services import MenuError
-from .web_helpers import _active_product, _back
+from .web_helpers import active_product_or_404, back_to_next
 
 # --------------------------------------------------------------------------- mapping grid
 
@@ -57,7 +57,7 @@ def mappings():
 
 
 def _cell_objects(product_id, integration_id):
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     integration = get_or_404(IntegrationConfig, integration_id, hidden=lambda row: not row.is_enabled)
     return product, integration
 
@@ -144,10 +144,10 @@ def bulk():
     except MenuError as error:
         db.session.rollback()
         flash(error.message, "error")
-        return _back(url_for("menu.mappings"))
+        return back_to_next(url_for("menu.mappings"))
     db.session.commit()
     flash(message + " " + _("Sync the menu to send it to the platforms."), "success")
-    return _back(url_for("menu.mappings"))
+    return back_to_next(url_for("menu.mappings"))
 
 
 @bp.get("/mappings/waiting")
@@ -172,7 +172,7 @@ def _waiting_list(rows, **context):
 def accept(platform_product_id):
     """Map a platform product onto the suggested (or chosen) catalog product."""
     platform_product = get_or_404(PlatformProduct, platform_product_id)
-    product = _active_product(request.form.get("product_id"))
+    product = active_product_or_404(request.form.get("product_id"))
     try:
         mapping.accept(g.company, platform_product, product)
     except MenuError as error:

@@ -8,20 +8,20 @@ from ..lookups import get_or_404
 from ..models import ModifierGroup, ModifierOption, UserRole
 from . import bp, services
 from .services import MenuError
-from .web_helpers import _active_product
+from .web_helpers import active_product_or_404
 
 # --------------------------------------------------------------------------- modifiers
 
 def _group_of(group_id):
     group = get_or_404(ModifierGroup, group_id)
-    return group, _active_product(group.product_id)
+    return group, active_product_or_404(group.product_id)
 
 
 @bp.post("/products/<product_id>/groups")
 @roles_required(UserRole.MANAGER)
 def add_group(product_id):
     """Add a modifier group (e.g. "Size: choose 1")."""
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     try:
         group = services.add_group(product, request.form)
     except MenuError as error:

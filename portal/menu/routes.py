@@ -16,7 +16,7 @@ from . import availability as avail
 from . import bp, cells, mapping, services
 from .forms import ProductForm
 from .services import MenuError
-from .web_helpers import _active_product, _availability_context
+from .web_helpers import active_product_or_404, availability_context
 
 
 @bp.context_processor
@@ -74,7 +74,7 @@ def _product_page(form, product=None, status=200):
                "schedule_rules": (schedule or {}).get("rules", []), "day_labels": avail.DAY_LABELS,
                "integrations": mapping.enabled_integrations()}
     if product:
-        context.update(_availability_context([product]))
+        context.update(availability_context([product]))
     return render_template("menu/product.html", **context), status
 
 
@@ -107,7 +107,7 @@ def create():
 @roles_required(UserRole.MANAGER)
 def edit(product_id):
     """A product: its details, modifier groups, availability and how it stands on each platform."""
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     form = ProductForm(obj=product)
     form.price.data = _plain_amount(product.price)
     return _product_page(form, product)
@@ -117,7 +117,7 @@ def edit(product_id):
 @roles_required(UserRole.MANAGER)
 def update(product_id):
     """Save a product's details."""
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     form = ProductForm()
     if not form.validate_on_submit():
         return _product_page(form, product, status=422)
@@ -141,7 +141,7 @@ def update(product_id):
 @roles_required(UserRole.MANAGER)
 def delete(product_id):
     """Take a product off the menu (it can be restored)."""
-    product = _active_product(product_id)
+    product = active_product_or_404(product_id)
     services.delete_product(product, current_user)
     db.session.commit()
     flash(_("%(name)s was removed from the menu. A full sync takes it off the platforms.", name=product.name),

@@ -10,23 +10,23 @@ from . import mapping
 from .forms import SoldOutForm
 
 
-def _active_product(product_id):
+def active_product_or_404(product_id):
     return get_or_404(Product, product_id, hidden=lambda product: product.deleted_at is not None)
 
 
-def _back(default):
+def back_to_next(default):
     return redirect_back(request.form.get("next"), default)
 
 
-def _availability_context(products):
+def availability_context(products):
     ids = [product.id for product in products]
     return {"windows": avail.open_windows(ids), "results": avail.platform_results(ids),
             "integrations": mapping.enabled_integrations(), "until_labels": avail.UNTIL_LABELS,
             "call_labels": avail.CALL_LABELS, "sold_out_form": SoldOutForm(formdata=None),
-            "mapped": _mapped_integrations(ids), "states": avail.shown_states(g.company, products)}
+            "mapped": mapped_integrations(ids), "states": avail.shown_states(g.company, products)}
 
 
-def _mapped_integrations(product_ids):
+def mapped_integrations(product_ids):
     from sqlalchemy import select
     from ..models import MenuMapping
     if not product_ids:

@@ -3,13 +3,13 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, g, make_response, render_template, request, stream_with_context, url_for
+from flask import abort, g, render_template, request, url_for
 from flask_babel import get_locale
 
 from ..auth.decorators import roles_required
 from ..hooks import order_page_panels
 from ..models import DeliveryPlatform, OrderStatus, UserRole
-from ..web import page_or_fragment
+from ..web import csv_download, page_or_fragment
 from . import bp
 from .queries import (ORDER_TYPE_LABELS, PUSH_LABELS, SORTS, export_csv, export_filename, first_name, get_order,
                       has_any_orders, item_name, items_count, money_breakdown, order_timeline, orders_page,
@@ -47,11 +47,7 @@ def export():
     """The filtered orders as a CSV file (UTF-8 with BOM, so Excel shows Arabic names), streamed."""
     filters = parse_filters(request.args)
     today = datetime.now(tz=ZoneInfo(g.company.timezone)).date()
-    response = make_response(stream_with_context(export_csv(g.company, filters)))
-    response.content_type = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(filters, today)}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(export_csv(g.company, filters), export_filename(filters, today))
 
 
 @bp.get("/orders/<order_id>")
