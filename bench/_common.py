@@ -624,7 +624,7 @@ def load_targets(url, with_counts=True):
     from portal.crypto import SecretError, decrypt_secret
     from portal.demo import MENU
     from portal.extensions import db
-    from portal.simulator.orders import MenuItem, Target
+    from portal.simulator.model import MenuItem, Target
     with psycopg.connect(libpq(url)) as connection:
         rows = connection.execute(
             "SELECT i.id, i.company_id, i.platform::text, i.webhook_secret, i.store_id, i.merchant_id,"

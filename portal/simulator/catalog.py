@@ -13,7 +13,8 @@ import itertools
 import uuid
 from decimal import Decimal
 
-from .orders import CAREEM, DELIVERY_HERO, GENERIC, Webhook
+from .model import Webhook
+from .orders import CAREEM, DELIVERY_HERO, GENERIC
 
 _request_ids = itertools.count(9294432)
 SAMPLE_MENU = [

@@ -10,7 +10,7 @@ from ..crypto import decrypt_secret
 from ..extensions import db
 from ..models import Company, IntegrationConfig, MenuMapping, Product
 from ..tenancy import cross_tenant, tenant
-from .orders import MenuItem, Target
+from .model import MenuItem, Target
 
 
 class TargetError(Exception):

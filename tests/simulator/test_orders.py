@@ -9,7 +9,8 @@ import pytest
 
 from portal.platforms import adapter_for
 from portal.platforms.base import ParseContext
-from portal.simulator.orders import ALL_PLATFORMS, DELIVERY_HERO, MenuItem, OrderFactory, Target
+from portal.simulator.model import MenuItem, Target
+from portal.simulator.orders import ALL_PLATFORMS, DELIVERY_HERO, OrderFactory
 
 MENU = [MenuItem(f"P{number:03d}", name, Decimal(price), name_ar=name_ar, platform_product_id=f"X-P{number:03d}",
                  category=category)
