@@ -105,6 +105,8 @@ def register_blueprints(app):
     app.register_blueprint(loyalty_bp)
     from .analytics.routes import bp as analytics_bp  # reports
     app.register_blueprint(analytics_bp)
+    from .mail import bp as mail_bp  # the outbox
+    app.register_blueprint(mail_bp)
 
 
 def register_tasks_and_hooks():

@@ -1,6 +1,7 @@
 """`flask --app wsgi …` commands for operators; they call the same services as the pages."""
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
@@ -18,6 +19,7 @@ def register(app):
     app.cli.add_command(worker_command)
     app.cli.add_command(simulate_command)
     app.cli.add_command(loyalty_check_command)
+    app.cli.add_command(outbox_command)
 
 
 @click.command("seed-demo")
@@ -117,3 +119,26 @@ def loyalty_check_command():
             click.echo(f"  {mismatch.phone} {mismatch.field}: stored {mismatch.stored}, ledger {mismatch.ledger}")
     if failed:
         raise click.ClickException("Some balances differ from the ledger.")
+
+
+@click.command("outbox")
+@with_appcontext
+@click.option("--limit", default=10, show_default=True, help="How many of the newest messages.")
+@click.option("--to", "to_address", default=None, help="Only messages to this address.")
+def outbox_command(limit, to_address):
+    """Print the newest e-mail of every company with its link (no SMTP on a developer's machine)."""
+    from .models import OutboundEmail
+    from .tenancy import cross_tenant
+
+    query = select(OutboundEmail).order_by(OutboundEmail.created_at.desc()).limit(limit)
+    if to_address:
+        query = query.where(OutboundEmail.to_address == to_address.strip().lower())
+    with cross_tenant("outbox command") as session:
+        messages = [(m.created_at, m.to_address, m.subject, m.link) for m in session.scalars(query)]
+    db.session.commit()
+    if not messages:
+        click.echo("The outbox is empty.")
+    for created_at, to, subject, link in messages:
+        click.echo(f"{created_at:%Y-%m-%d %H:%M} {to}: {subject}")
+        if link:
+            click.echo(f"  {link}")

@@ -51,6 +51,18 @@ class Config:
     PLATFORM_CALL_MAX_ATTEMPTS = int(os.environ.get("PLATFORM_CALL_MAX_ATTEMPTS", "5"))
     PLATFORM_CALL_RETRY_BASE_SECONDS = int(os.environ.get("PLATFORM_CALL_RETRY_BASE_SECONDS", "10"))
 
+    # E-mail: SMTP when MAIL_SERVER is set; otherwise messages stay in the outbox (GET /outbox).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "portal@localhost")
+    MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "Merchant Portal")
+    # The address links in e-mail start with (no request to read it from in the worker).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
     LANGUAGES = ("en", "ar")
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

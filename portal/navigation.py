@@ -12,6 +12,7 @@ NAVIGATION = [
     ("users.index", _l("Users"), UserRole.COMPANY_ADMIN, "settings"),
     ("webhooks.log_index", _l("Webhook log"), UserRole.COMPANY_ADMIN, "settings"),
     ("audit.index", _l("Audit log"), UserRole.COMPANY_ADMIN, "settings"),
+    ("mail.outbox", _l("Outbox"), UserRole.COMPANY_ADMIN, "settings"),
     ("admin.companies", _l("Companies"), UserRole.SUPER_ADMIN, "settings"),
     ("menu.index", _l("Menu"), UserRole.MANAGER, "main"),
     ("loyalty.index", _l("Loyalty"), UserRole.MANAGER, "main"),

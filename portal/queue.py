@@ -25,7 +25,8 @@ QUEUE_WEBHOOKS = "webhooks"
 QUEUE_PLATFORM_CALLS = "platform_calls"
 # Periodic work (sold-out windows ending, availability schedules, points expiry, analytics rollup).
 QUEUE_SCHEDULED = "scheduled"
-QUEUES = (QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED)
+QUEUE_MAIL = "mail"  # e-mail by SMTP, when configured
+QUEUES = (QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_MAIL)
 
 job_app = App(connector=PsycopgConnector())
 _worker_flask_app = None

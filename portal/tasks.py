@@ -10,10 +10,11 @@ from datetime import datetime, timezone
 
 from .analytics.rollup import refresh_all
 from .integrations.outbound import send_call
+from .mail.services import deliver as deliver_email
 from .loyalty.jobs import expire_company_points, sweep
 from .menu.jobs import availability_minute, availability_tick
 from .menu.sync import run_import, run_sync
-from .queue import QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app, task_context
+from .queue import QUEUE_MAIL, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app, task_context
 from .webhooks.services import recover_unfinished_webhooks, retry_webhook
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,13 @@ def send_platform_call_task(call_id, company_id):
     """Send one queued call to a platform (accept, reject, ready, availability…)."""
     with task_context(company_id):
         send_call(uuid.UUID(call_id), uuid.UUID(company_id))
+
+
+@job_app.task(name="send_email", queue=QUEUE_MAIL, retry=5)
+def send_email_task(email_id, company_id):
+    """Send one stored e-mail by SMTP; retried with the queue's back-off when the server refuses."""
+    with task_context(company_id):
+        deliver_email(uuid.UUID(email_id))
 
 
 # --- Loyalty: points expiry and tier moves (hourly; each company in its own job and tenant) ------

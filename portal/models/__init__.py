@@ -4,6 +4,7 @@ from .enums import (AggregationType, CallStatus, ChatChannel, DeliveryPlatform, 
                     LoyaltyTransactionType, OrderStatus, SyncRunStatus, SyncStatus, UserRole, WebhookOutcome,
                     WhatsappMessageStatus, WhatsappMessageType)
 from .integrations import IntegrationAnalytics, IntegrationConfig, PlatformCall, WebhookLog
+from .mail import OutboundEmail  # the outbox of every e-mail the portal sends
 from .loyalty import CustomerLoyalty, LoyaltyProgram, LoyaltyTier, LoyaltyTransaction
 from .menu import MenuMapping, Product
 from .menu import AvailabilityPush, MenuSyncRun, ModifierGroup, ModifierOption, PlatformProduct, SoldOut
@@ -25,3 +26,6 @@ from .analytics import AnalyticsDaily, AnalyticsDailyCustomer, AnalyticsDailyIte
 
 __all__ += ["CallStatus", "SyncRunStatus", "WebhookOutcome"]
 __all__ += ["AnalyticsDaily", "AnalyticsDailyCustomer", "AnalyticsDailyItem", "AnalyticsDirtyDay"]
+
+
+__all__ += ["OutboundEmail"]
