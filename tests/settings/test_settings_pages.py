@@ -173,9 +173,24 @@ def test_alert_settings_are_saved_and_refused(app, auth, client, two_companies):
     assert _company(app, alpha.id).alert_pending_enabled is True
 
 
-def test_ticket_shows_the_tax_number(app, auth, client, two_companies):
+def test_ticket_shows_the_tax_number_and_logo(app, auth, client, two_companies, make_integration):
+    import io
+    from tests.orders.helpers import add_order
     alpha, _ = two_companies
-    assert CompanyLogo  # the model is importable for the ticket's logo
+    order = add_order(app, alpha, make_integration(alpha, "TALABAT"))
     auth.login(alpha.email("COMPANY_ADMIN"))
-    auth.post("/settings/", _form(), page="/settings/")
-    assert b"Company settings" in client.get("/settings/").data
+    assert "300012345600003" not in client.get(f"/orders/{order}/ticket").get_data(as_text=True)
+    auth.post("/settings/", {**_form(), "logo": (io.BytesIO(PNG), "logo.png")}, page="/settings/",
+              content_type="multipart/form-data")
+    ticket = client.get(f"/orders/{order}/ticket").get_data(as_text=True)
+    assert "300012345600003" in ticket and f"/settings/logo/{alpha.id}" in ticket
+
+
+def test_company_default_language_applies_to_users_without_their_own(app, auth, client, two_companies):
+    alpha, _ = two_companies
+    auth.login(alpha.email("COMPANY_ADMIN"))
+    auth.post("/settings/", _form(default_language="ar"), page="/settings/")
+    page = client.get("/settings/").get_data(as_text=True)
+    assert 'dir="rtl"' in page and "إعدادات الشركة" in page
+    with app.app_context(), tenant(alpha.id):
+        assert db.session.get(CompanyLogo, alpha.id) is None
