@@ -107,6 +107,8 @@ def register_blueprints(app):
     app.register_blueprint(analytics_bp)
     from .mail import bp as mail_bp  # the outbox
     app.register_blueprint(mail_bp)
+    from .settings import bp as settings_bp  # company settings, opening hours, alerts
+    app.register_blueprint(settings_bp)
 
 
 def register_tasks_and_hooks():

@@ -23,8 +23,11 @@ def select_locale():
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    if current_user and current_user.is_authenticated:
+        if current_user.locale in languages:
+            return current_user.locale
+        if current_user.company.default_language in languages:
+            return current_user.company.default_language
     return request.accept_languages.best_match(languages) or "en"
 
 

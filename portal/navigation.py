@@ -8,6 +8,7 @@ NAVIGATION = [
     ("dashboard.index", _l("Dashboard"), UserRole.USER, "main"),
     ("orders.board", _l("Board"), UserRole.USER, "main"),
     ("orders.index", _l("Orders"), UserRole.USER, "main"),
+    ("settings.index", _l("Company settings"), UserRole.COMPANY_ADMIN, "settings"),
     ("integrations.index", _l("Integrations"), UserRole.COMPANY_ADMIN, "settings"),
     ("users.index", _l("Users"), UserRole.COMPANY_ADMIN, "settings"),
     ("webhooks.log_index", _l("Webhook log"), UserRole.COMPANY_ADMIN, "settings"),

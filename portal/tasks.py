@@ -15,6 +15,7 @@ from .loyalty.jobs import expire_company_points, sweep
 from .menu.jobs import availability_minute, availability_tick
 from .menu.sync import run_import, run_sync
 from .queue import QUEUE_MAIL, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app, task_context
+from .settings.alerts import alerts_minute
 from .webhooks.services import recover_unfinished_webhooks, retry_webhook
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,18 @@ def menu_availability_minute_task(timestamp):
     """Every minute: end the 86s whose time has come and apply availability hours, company by company."""
     with task_context():
         availability_minute()
+
+
+# --- Alerts to managers ---------------------------------------------------------------------------
+
+@job_app.periodic(cron="* * * * *", periodic_id="manager_alerts")
+@job_app.task(name="manager_alerts", queue=QUEUE_SCHEDULED, queueing_lock="manager_alerts")
+def manager_alerts_task(timestamp):
+    """Every minute: e-mail managers once per order waiting too long or integration silent too long."""
+    with task_context():
+        sent = alerts_minute(datetime.fromtimestamp(timestamp, tz=timezone.utc))
+    if sent:
+        logger.info("manager alerts: %s incidents e-mailed", sent)
 
 
 # --- Housekeeping --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ def register(app):
     from . import i18n
     from .analytics import routes as analytics
     from .loyalty import routes as loyalty
+    from .settings import logos
 
     i18n.register_filters(app)
     app.jinja_env.filters.update({
@@ -24,4 +25,6 @@ def register(app):
         "report_value": analytics.report_value,
         "loyalty_type_label": loyalty.loyalty_type_label, "tier_label": loyalty.tier_label,
         "loyalty_status_closed": loyalty.loyalty_status_closed,
+        # settings
+        "company_logo_url": logos.company_logo_url,
     })

@@ -28,7 +28,7 @@ class DatabaseRole(StrEnum):
     LOGIN = "portal_login"  # the columns sign-in needs, before the tenant is known
     WEBHOOK = "portal_webhook"  # an integration's company from the id in a webhook URL
     ROLLUP = "portal_rollup"  # which companies have analytics days to roll up
-    SCHEDULER = "portal_scheduler"  # which companies have menu or loyalty work due
+    SCHEDULER = "portal_scheduler"  # which companies have menu, loyalty or alert work due
 
 _SET_TENANT = text(
     "SELECT set_config('app.current_company_id', :company_id, true),"
@@ -187,6 +187,17 @@ def companies_with_menu_work(now):
             text("SELECT company_id FROM menu_sold_out WHERE ended_at IS NULL AND until_at <= :now"
                  " UNION SELECT company_id FROM menu_mappings WHERE availability_schedule IS NOT NULL"),
             {"now": now}))
+
+
+def companies_with_alerts():
+    """The companies with an e-mail alert turned on (the alerts job's tick).
+
+    Runs as portal_scheduler, which may read only the id and the two alert switches of companies;
+    each company's check then runs under its own tenant.
+    """
+    with _as_role(DatabaseRole.SCHEDULER) as session:
+        return list(session.scalars(
+            text("SELECT id FROM companies WHERE alert_pending_enabled OR alert_integration_enabled ORDER BY id")))
 
 
 _LOYALTY_DUE = text("""

@@ -14,6 +14,9 @@ TENANT_TABLES = [
     "analytics_daily", "analytics_daily_items", "analytics_daily_customers", "analytics_dirty_days",
     "modifier_groups", "modifier_options", "menu_sold_out", "menu_availability_pushes", "menu_sync_runs",
     "platform_products",
+    # company settings
+    "company_logos", "opening_hours", "holiday_closures", "alert_incidents",
+    "outbound_emails",  # (0014 left it out of this list)
 ]
 
 
@@ -87,4 +90,13 @@ def fill_every_table(conninfo, company_id, tag):
             (ids["integration"], c))
         run("INSERT INTO platform_products (integration_config_id, platform, platform_product_id, name, source, "
             "company_id) VALUES (%s, 'DHUB', %s, 'Seen', 'ORDER', %s)", (ids["integration"], f"pp-{tag}", c))
+        # Company settings
+        run("INSERT INTO company_logos (company_id, content_type, data) VALUES (%s, 'image/png', %s)",
+            (c, b"\x89PNG\r\n\x1a\n" + tag.encode()))
+        run("INSERT INTO opening_hours (company_id, weekday, opens_at, closes_at) VALUES (%s, 0, '18:00', '02:00')",
+            (c,))
+        run("INSERT INTO holiday_closures (company_id, starts_on, ends_on, note) VALUES (%s, current_date, "
+            "current_date, %s)", (c, f"Holiday {tag}"))
+        run("INSERT INTO alert_incidents (company_id, kind, subject_id) VALUES (%s, 'ORDER_WAITING', %s)",
+            (c, ids["order"]))
     return ids

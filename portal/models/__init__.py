@@ -29,3 +29,5 @@ __all__ += ["AnalyticsDaily", "AnalyticsDailyCustomer", "AnalyticsDailyItem", "A
 
 
 __all__ += ["OutboundEmail"]
+from .settings import AlertIncident, CompanyLogo, HolidayClosure, OpeningShift  # noqa: E402  company settings
+__all__ += ["AlertIncident", "CompanyLogo", "HolidayClosure", "OpeningShift"]

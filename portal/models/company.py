@@ -1,9 +1,10 @@
 """Companies (the tenants), their users, and the audit trail."""
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +31,18 @@ class Company(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="Asia/Riyadh")
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="SAR")
     country_code: Mapped[str] = mapped_column(String(2), nullable=False, default="SA")
+    # The Settings page (migration 0017): language for new users, tax on tickets, preparation time, alerts.
+    default_language: Mapped[str] = mapped_column(String(5), nullable=False, default="en", server_default="en")
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    tax_number: Mapped[str | None] = mapped_column(String(50))
+    preparation_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=15, server_default="15")
+    alert_pending_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                        server_default="false")
+    alert_pending_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=5, server_default="5")
+    alert_integration_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                            server_default="false")
+    alert_integration_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=30,
+                                                           server_default="30")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

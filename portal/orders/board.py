@@ -16,6 +16,7 @@ from ..lookups import get_or_404
 from ..integrations.services import PAUSE_CHOICES, IntegrationError, pause_store, resume_store, set_auto_accept
 from ..models import DeliveryOrder, DeliveryPlatform, IntegrationConfig, UserRole
 from ..platforms import adapter_for
+from ..settings.hours import board_opening
 from ..web import redirect_back
 from . import bp
 from .cards import render_cards
@@ -53,7 +54,7 @@ def _board_context(lanes=None, version=None, **extra):
         rows["new"] = rows["new"][:NEW_CARDS]
     return {"lane_cards": render_cards(rows, card_context), "lane_totals": lane_totals, "lane_titles": LANES,
             "filters": filters,
-            "version": version, "integrations": _integrations(),
+            "version": version, "integrations": _integrations(), "opening": board_opening(g.company),
             "adapter_for": adapter_for, "pause_choices": PAUSE_CHOICES, "form": EmptyForm(),
             "platform_reasons": {platform.value: list(adapter_for(platform).reject_reasons)
                                  for platform in DeliveryPlatform}, **extra}
@@ -80,6 +81,15 @@ def lanes():
         changed = None if force else lanes_changed_since(g.company.id, since)
         response = make_response(render_template("orders/_board_update.html",
                                                  **_board_context(changed, version=version)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/board/opening")
+@roles_required(UserRole.USER)
+def opening_state():
+    """The board's "Closed now · opens 18:00" notice, refreshed every minute (orders are never blocked)."""
+    response = make_response(render_template("orders/_opening_state.html", opening=board_opening(g.company)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
