@@ -4,8 +4,16 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import AuditLog, User
 
-TABLE_CHOICES = ("companies", "users", "integration_configs", "menu_mappings")
+TABLE_CHOICES = ("companies", "users", "integration_configs", "menu_mappings", "exports")
 IGNORED_FIELDS = {"updated_at", "created_at"}
+# Never shown, whatever a trigger or a service recorded: passwords, secrets, tokens, keys and hashes.
+SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "credential", "otp")
+
+
+def is_secret(field):
+    """True for a field whose value must never be displayed."""
+    name = (field or "").lower()
+    return name.endswith("_hash") or any(word in name for word in SECRET_WORDS)
 
 
 def audit_query(table=None):
@@ -27,7 +35,7 @@ def author_names(entries):
 def changed_fields(entry):
     """(field, before, after) for each field an entry changed; inserts and deletes list their values."""
     old, new = entry.old_values or {}, entry.new_values or {}
-    keys = sorted((set(old) | set(new)) - IGNORED_FIELDS)
+    keys = sorted(key for key in (set(old) | set(new)) - IGNORED_FIELDS if not is_secret(key))
     if entry.operation == "UPDATE":
         return [(key, old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key)]
     values = new or old
