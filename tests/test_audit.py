@@ -63,7 +63,7 @@ def test_sign_in_rows_and_operations_have_labels_in_both_languages(app, auth, cl
     _add_entry(app, alpha, table_name="users", operation="SIGN_IN_FAILED", new_values={"email": "x@example.com"})
     auth.login(alpha.email("COMPANY_ADMIN"))
     page = client.get("/audit/").get_data(as_text=True)
-    assert "failed sign-in" in page and "SIGN_IN_FAILED" not in page
+    assert "failed sign-in" in page and ">SIGN_IN_FAILED<" not in page and "SIGN IN FAILED" not in page.upper().replace("SIGN_IN_FAILED", "")
     auth.post("/language", {"locale": "ar", "next": "/audit/"}, page="/audit/")
     arabic = client.get("/audit/").get_data(as_text=True)
     assert "محاولة دخول فاشلة" in arabic
@@ -87,3 +87,21 @@ def test_an_export_is_audited_for_its_own_company_only(app, auth, client, two_co
     auth.logout()
     auth.login(alpha.email("COMPANY_ADMIN"))
     assert "exported" in client.get("/audit/?table=exports").get_data(as_text=True)
+
+
+def test_filters_by_action_user_and_dates_and_bad_dates_give_a_message(app, auth, client, two_companies):
+    alpha, beta = two_companies
+    _add_entry(app, alpha, table_name="users", operation="SIGN_IN_FAILED", new_values={"email": "alpha-probe"})
+    _add_entry(app, alpha, table_name="exports", operation="EXPORT", new_values={"file": "alpha-file.csv"})
+    _add_entry(app, beta, table_name="exports", operation="EXPORT", new_values={"file": "beta-file.csv"})
+    auth.login(alpha.email("COMPANY_ADMIN"))
+    page = client.get("/audit/?operation=EXPORT").get_data(as_text=True)
+    assert "alpha-file.csv" in page and "alpha-probe" not in page and "beta-file.csv" not in page
+    mine = client.get(f"/audit/?user={alpha.user_id('COMPANY_ADMIN')}&since=2000-01-01&until=2999-01-01")
+    assert "alpha-file.csv" in mine.get_data(as_text=True)
+    assert "alpha-file.csv" not in client.get("/audit/?until=2000-01-01").get_data(as_text=True)
+    for query in ("since=yesterday", "until=2025-13-40", "since=2025-05-02&until=2025-05-01", "user=nope"):
+        response = client.get(f"/audit/?{query}")
+        assert response.status_code == 200
+    assert "YYYY-MM-DD" in client.get("/audit/?since=yesterday").get_data(as_text=True)
+    assert "beta-file.csv" not in client.get(f"/audit/?user={beta.user_id('COMPANY_ADMIN')}").get_data(as_text=True)
