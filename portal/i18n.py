@@ -95,13 +95,28 @@ STATUS_LABELS = {"PENDING": _l("New"), "ACCEPTED": _l("Accepted"), "REJECTED": _
                  "OUT_FOR_DELIVERY": _l("On the way"), "DELIVERED": _l("Delivered"), "CANCELLED": _l("Cancelled")}
 AUDIT_TABLE_LABELS = {"companies": _l("Company"), "users": _l("User"),
                       "integration_configs": _l("Platform connection"), "menu_mappings": _l("Menu mapping"),
-                      "delivery_orders": _l("Order"), "*": _l("Operator access")}
+                      "delivery_orders": _l("Order"), "*": _l("Operator access"), "exports": _l("Export")}
 # audit_logs.operation: the triggers' TG_OP, tenancy.cross_tenant's access, orders.services' ORDER_<action>.
 AUDIT_OPERATION_LABELS = {"INSERT": _l("created"), "UPDATE": _l("updated"), "DELETE": _l("deleted"),
                           "CROSS_TENANT_ACCESS": _l("cross-company access"), "ORDER_ACCEPT": _l("accepted"),
                           "ORDER_REJECT": _l("rejected"), "ORDER_START": _l("started preparing"),
                           "ORDER_READY": _l("marked ready"), "ORDER_PICKED_UP": _l("marked picked up"),
-                          "ORDER_DELIVER": _l("marked delivered"), "ORDER_CANCEL": _l("cancelled")}
+                          "ORDER_DELIVER": _l("marked delivered"), "ORDER_CANCEL": _l("cancelled"),
+                          "SIGN_IN": _l("signed in"), "SIGN_IN_FAILED": _l("failed sign-in"),
+                          "PASSWORD_CHANGED": _l("changed password"), "PASSWORD_RESET": _l("reset password"),
+                          "INVITED": _l("invited"), "TWO_FACTOR_ENABLED": _l("turned on two-step sign-in"),
+                          "TWO_FACTOR_DISABLED": _l("turned off two-step sign-in"), "EXPORT": _l("exported"),
+                          "SUSPENDED": _l("suspended"), "REACTIVATED": _l("reactivated"),
+                          "DELETED": _l("deleted"), "VIEW_AS_STARTED": _l("started viewing as company")}
+# Audited fields shown by name on the audit page; a field without a label is shown as "some field".
+AUDIT_FIELD_LABELS = {"name": _l("Name"), "name_ar": _l("Arabic name"), "email": _l("E-mail"),
+                      "first_name": _l("First name"), "last_name": _l("Last name"), "role": _l("Role"),
+                      "is_active": _l("Active"), "status": _l("Status"), "reason": _l("Reason"),
+                      "customer_loyalty": _l("Customer loyalty"), "platform_available": _l("Available on platform"),
+                      "timezone": _l("Time zone"), "currency": _l("Currency"), "phone": _l("Phone"),
+                      "order_number": _l("Order number"), "preparation_minutes": _l("Preparation minutes"),
+                      "file": _l("File"), "path": _l("Page"), "platform": _l("Platform"),
+                      "subscription_status": _l("Subscription status"), "deleted_at": _l("Deleted at")}
 OUTCOME_LABELS = {WebhookOutcome.PROCESSED: _l("Processed"), WebhookOutcome.DUPLICATE: _l("Duplicate"),
                   WebhookOutcome.IGNORED: _l("Ignored"), WebhookOutcome.FAILED: _l("Failed, will retry"),
                   WebhookOutcome.DEAD: _l("Gave up"), WebhookOutcome.INVALID: _l("Invalid"),
@@ -124,7 +139,31 @@ def audit_operation_label(operation):
     return AUDIT_OPERATION_LABELS.get(operation) or (operation or "").replace("_", " ").lower()
 
 
+def audit_field_label(field):
+    """'platform_available' -> 'Available on platform'; unknown fields lose their underscores."""
+    return AUDIT_FIELD_LABELS.get(field) or (field or "").replace("_", " ").capitalize()
+
+
+def audit_value(value):
+    """A recorded value for people: Yes/No for booleans, role and order status labels, "—" for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _l("Yes") if value else _l("No")
+    if isinstance(value, str) and value in ROLE_LABELS:
+        return ROLE_LABELS[value]
+    if isinstance(value, str) and value in STATUS_LABELS:
+        return STATUS_LABELS[value]
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {item}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return value
+
+
 def register_filters(app):
+    app.jinja_env.filters["audit_field_label"] = audit_field_label
+    app.jinja_env.filters["audit_value"] = audit_value
     app.jinja_env.filters["role_label"] = _label(ROLE_LABELS)
     app.jinja_env.filters["status_label"] = _label(STATUS_LABELS)
     app.jinja_env.filters["platform_label"] = _label(PLATFORM_LABELS)

@@ -11,7 +11,11 @@ import re
 from urllib.parse import urlsplit
 
 from flask import make_response, redirect, render_template, request, stream_with_context
+from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
+
+from .extensions import db
+from .models import AuditLog
 
 MAX_PAGE = 10_000  # far beyond any list the portal shows, far below a bigint OFFSET
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls, NUL included
@@ -90,8 +94,25 @@ def redirect_back(target, default):
     return redirect(safe_next(target, default))
 
 
+def record_export(filename):
+    """An "EXPORT" audit row naming what the signed-in user downloaded (committed before streaming)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return
+    db.session.add(AuditLog(table_name="exports", operation="EXPORT", company_id=current_user.company_id,
+                            user_id=current_user.id, new_values={"file": filename, "path": request.path}))
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False  # the stream still reads g.company
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
 def csv_download(body, filename):
-    """A CSV attachment: `body` is the text or an iterable of chunks (streamed within the request)."""
+    """A CSV attachment: `body` is the text or an iterable of chunks (streamed within the request).
+
+    Every download is audited: an "EXPORT" row with the file name and the page it came from."""
+    record_export(filename)
     content = body if isinstance(body, (str, bytes)) else stream_with_context(body)
     response = make_response(content)
     response.content_type = "text/csv; charset=utf-8"
