@@ -14,11 +14,8 @@ WIDTHS = (390, 1024, 1366)
 PAGES = ("/", "/board", "/orders/", "/menu/", "/menu/mappings", "/menu/availability", "/menu/sync",
          "/menu/import", "/menu/products/new", "/loyalty/", "/loyalty/customers", "/loyalty/program/new",
          "/reports/", "/reports/money", "/reports/health", "/reports/reconciliation", "/integrations/",
-<<<<<<< HEAD
-         "/webhooks/log", "/users/", "/users/new", "/audit/", "/outbox/")
-=======
-         "/webhooks/log", "/users/", "/users/new", "/audit/", "/settings/", "/settings/hours", "/settings/alerts")
->>>>>>> i12-settings
+         "/webhooks/log", "/users/", "/users/new", "/audit/", "/outbox/", "/settings/", "/settings/hours",
+         "/settings/alerts")
 # Pages reached from a list: the first link of its kind on that list.
 DETAILS = (("/orders/", "a.order-link, table a[href*='/orders/']"), ("/menu/", "a.product-name"),
            ("/integrations/", "a[href*='/integrations/'][href$='/edit']"),
