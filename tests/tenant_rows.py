@@ -14,6 +14,7 @@ TENANT_TABLES = [
     "analytics_daily", "analytics_daily_items", "analytics_daily_customers", "analytics_dirty_days",
     "modifier_groups", "modifier_options", "menu_sold_out", "menu_availability_pushes", "menu_sync_runs",
     "platform_products",
+    "user_sessions",  # accounts
 ]
 
 
@@ -34,6 +35,7 @@ def fill_every_table(conninfo, company_id, tag):
             "order_items, company_id, integration_config_id, customer_name, customer_phone) "
             "VALUES (%s, 'DHUB', %s, %s, 10, '[]', %s, %s, %s, '+966500000000')",
             (ids["order"], f"po-{tag}", f"N-{tag}", c, ids["integration"], f"Customer {tag}"))
+        run("INSERT INTO user_sessions (user_id, company_id) VALUES (%s, %s)", (ids["user"], c))
         run("INSERT INTO order_status_history (order_id, to_status, company_id) VALUES (%s, 'PENDING', %s)",
             (ids["order"], c))
         run("INSERT INTO menu_mappings (local_product_id, platform_product_id, product_name, product_price, "

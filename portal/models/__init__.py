@@ -29,3 +29,7 @@ __all__ += ["AnalyticsDaily", "AnalyticsDailyCustomer", "AnalyticsDailyItem", "A
 
 
 __all__ += ["OutboundEmail"]
+
+from .accounts import UserSession  # noqa: E402  server-side sign-in sessions
+
+__all__ += ["UserSession"]
