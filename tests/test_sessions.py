@@ -72,3 +72,16 @@ def test_other_companies_sessions_are_invisible(app, auth, two_companies, owner_
         rows = db.session.query(UserSession).all()
         assert {r.company_id for r in rows} == {alpha.id}
         db.session.rollback()
+
+
+def test_deactivation_and_reactivation_do_not_revive_an_old_session(app, client, auth, make_company, owner_conninfo):
+    company = make_company("Alpha Kitchen", super_admin=True)
+    user_browser = Auth(app.test_client())
+    assert user_browser.login(company.email("USER")).status_code == 302
+    assert auth.login(company.email("COMPANY_ADMIN")).status_code == 302
+    user_id = company.user_id("USER")
+
+    assert auth.post(f"/users/{user_id}/deactivate", page="/users/").status_code == 302
+    assert auth.post(f"/users/{user_id}/activate", page="/users/").status_code == 302
+
+    assert not is_signed_in(user_browser.client)  # reactivated, but the old cookie stays dead
