@@ -17,6 +17,7 @@ TENANT_TABLES = [
     # company settings
     "company_logos", "opening_hours", "holiday_closures", "alert_incidents",
     "outbound_emails",  # (0014 left it out of this list)
+    "user_sessions",  # accounts
 ]
 
 
@@ -37,6 +38,9 @@ def fill_every_table(conninfo, company_id, tag):
             "order_items, company_id, integration_config_id, customer_name, customer_phone) "
             "VALUES (%s, 'DHUB', %s, %s, 10, '[]', %s, %s, %s, '+966500000000')",
             (ids["order"], f"po-{tag}", f"N-{tag}", c, ids["integration"], f"Customer {tag}"))
+        run("INSERT INTO user_sessions (user_id, company_id) VALUES (%s, %s)", (ids["user"], c))
+        run("INSERT INTO outbound_emails (company_id, to_address, subject, body_text) VALUES (%s, %s, %s, %s)",
+            (c, f"row@{tag}.test", f"Mail {tag}", f"Body {tag}"))
         run("INSERT INTO order_status_history (order_id, to_status, company_id) VALUES (%s, 'PENDING', %s)",
             (ids["order"], c))
         run("INSERT INTO menu_mappings (local_product_id, platform_product_id, product_name, product_price, "

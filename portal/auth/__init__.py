@@ -6,6 +6,7 @@ from flask import g
 from ..extensions import db, login_manager
 from ..models import User
 from ..tenancy import use_company
+from .sessions import session_is_live
 
 
 @login_manager.user_loader
@@ -18,7 +19,8 @@ def load_user(session_key):
         return None
     use_company(company_id, user_id)
     user = db.session.get(User, user_id)
-    if user is None or not user.can_sign_in or not user.company.is_active or user.company.deleted_at:
+    if (user is None or not user.can_sign_in or not user.company.is_active or user.company.deleted_at
+            or not session_is_live(user)):
         use_company(None)
         return None
     g.company = user.company

@@ -8,6 +8,7 @@ from ..extensions import db, limiter
 from ..web import safe_next
 from .forms import LanguageForm, LoginForm
 from .services import authenticate, record_sign_in
+from .sessions import revoke_current, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -49,6 +50,7 @@ def login_post():
     if locale:
         session["locale"] = locale
     login_user(result.user)
+    start_session(result.user)
     session.permanent = True
     record_sign_in(result.user)
     return redirect(safe_next(form.next.data, url_for("dashboard.index")))
@@ -59,6 +61,8 @@ def login_post():
 def logout():
     """Sign out and forget the session (the app-wide CSRF check guards this POST like every other)."""
     locale = session.get("locale")
+    revoke_current()
+    db.session.commit()
     logout_user()
     session.clear()
     if locale:

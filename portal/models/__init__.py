@@ -31,3 +31,7 @@ __all__ += ["AnalyticsDaily", "AnalyticsDailyCustomer", "AnalyticsDailyItem", "A
 __all__ += ["OutboundEmail"]
 from .settings import AlertIncident, CompanyLogo, HolidayClosure, OpeningShift  # noqa: E402  company settings
 __all__ += ["AlertIncident", "CompanyLogo", "HolidayClosure", "OpeningShift"]
+
+from .accounts import UserSession  # noqa: E402  server-side sign-in sessions
+
+__all__ += ["UserSession"]

@@ -4,6 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.passwords import hash_password
+from ..auth.sessions import end_all_sessions
 from ..extensions import db
 from ..models import User, UserRole
 
@@ -81,6 +82,8 @@ def update_user(actor, user, *, email, first_name, last_name, role, password=Non
     user.email = email.strip().lower()
     user.first_name = first_name.strip()
     user.last_name = last_name.strip()
+    if password or user.role != role:
+        end_all_sessions(user)  # a new password or role signs every browser of the user out
     user.role = role
     if password:
         user.password = hash_password(password)
@@ -95,6 +98,7 @@ def set_active(actor, user, active):
         if user.id == actor.id:
             raise UserRuleError(_("You cannot deactivate your own account."), field="is_active")
         _check_keeps_admin(user)
+        end_all_sessions(user)
     user.is_active = active
     _commit_or_explain()
     return user
