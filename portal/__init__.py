@@ -85,6 +85,7 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    from .admin.health_routes import bp as admin_health_bp
     from .admin.routes import bp as admin_bp
     from .audit.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
@@ -96,7 +97,7 @@ def register_blueprints(app):
     from .webhooks.routes import bp as webhooks_bp
 
     for blueprint in (auth_bp, dashboard_bp, orders_bp, users_bp, integrations_bp, audit_bp, webhooks_bp, admin_bp,
-                      health_bp):
+                      admin_health_bp, health_bp):
         app.register_blueprint(blueprint)
     from .menu import bp as menu_bp
     app.register_blueprint(menu_bp)

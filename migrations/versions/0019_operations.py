@@ -18,6 +18,8 @@ branch_labels = None
 depends_on = None
 
 APP_ROLE = "portal_app"
+SUPER_ROLE = "portal_super"
+HEALTH_VIEWS = ("v_table_sizes", "v_index_usage", "procrastinate_jobs")
 
 
 def upgrade():
@@ -35,7 +37,12 @@ def upgrade():
         END $$""")
     op.execute("REVOKE ALL ON FUNCTION prune_webhook_logs(integer) FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION prune_webhook_logs(integer) TO {APP_ROLE}")
+    # The Database health page (SUPER_ADMIN, through cross_tenant) reads sizes, index use and the queue.
+    for relation in HEALTH_VIEWS:
+        op.execute(f"GRANT SELECT ON {relation} TO {SUPER_ROLE}")
 
 
 def downgrade():
+    for relation in HEALTH_VIEWS:
+        op.execute(f"REVOKE SELECT ON {relation} FROM {SUPER_ROLE}")
     op.execute("DROP FUNCTION IF EXISTS prune_webhook_logs(integer)")
