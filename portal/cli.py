@@ -20,6 +20,8 @@ def register(app):
     app.cli.add_command(simulate_command)
     app.cli.add_command(loyalty_check_command)
     app.cli.add_command(outbox_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("seed-demo")
@@ -142,3 +144,39 @@ def outbox_command(limit, to_address):
         click.echo(f"{created_at:%Y-%m-%d %H:%M} {to}: {subject}")
         if link:
             click.echo(f"  {link}")
+
+
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Dump file to write (default portal-YYYYmmdd-HHMMSS.dump).")
+@with_appcontext
+def backup_command(output):
+    """Write a pg_dump -Fc of the whole database (as the owner)."""
+    import subprocess
+
+    from . import backup
+
+    target = output or backup.default_backup_name()
+    try:
+        backup.backup(current_app.config["OWNER_DATABASE_URL"], target)
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        raise click.ClickException(getattr(error, "stderr", None) or str(error)) from error
+    click.echo(f"Backup written to {target}")
+
+
+@click.command("restore")
+@click.argument("dump_file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore_command(dump_file):
+    """Replace the database's contents with a backup (pg_restore --clean --if-exists)."""
+    import subprocess
+
+    from . import backup
+
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        backup.restore(current_app.config["OWNER_DATABASE_URL"], dump_file)
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        raise click.ClickException(getattr(error, "stderr", None) or str(error)) from error
+    click.echo(f"Restored {dump_file}")

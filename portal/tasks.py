@@ -16,7 +16,7 @@ from .menu.jobs import availability_minute, availability_tick
 from .menu.sync import run_import, run_sync
 from .queue import QUEUE_MAIL, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app, task_context
 from .settings.alerts import alerts_minute
-from .webhooks.services import recover_unfinished_webhooks, retry_webhook
+from .webhooks.services import prune_webhook_logs, recover_unfinished_webhooks, retry_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,16 @@ def recover_webhooks_task(timestamp):
         recovered = recover_unfinished_webhooks(datetime.fromtimestamp(timestamp, tz=timezone.utc))
     if recovered:
         logger.warning("%s unfinished webhooks queued for retry", recovered)
+
+
+@job_app.periodic(cron="41 2 * * *", periodic_id="prune_webhook_logs")
+@job_app.task(name="prune_webhook_logs", queue=QUEUE_SCHEDULED, queueing_lock="prune_webhook_logs")
+def prune_webhook_logs_task(timestamp):
+    """Nightly: finished webhook logs older than WEBHOOK_LOG_RETENTION_DAYS go (never RECEIVED or FAILED)."""
+    with task_context():
+        removed = prune_webhook_logs()
+    if removed:
+        logger.info("%s finished webhook logs older than the retention removed", removed)
 
 
 @job_app.task(name="send_platform_call", queue=QUEUE_PLATFORM_CALLS)

@@ -479,3 +479,16 @@ def _reprocess(log):
             return _finish(log, None, Outcome.INVALID, 400, {"error": body.problem}, body.problem)
         payload = body.payload
     return process_log(log, integration, adapter_for(integration.platform), payload)
+
+
+def prune_webhook_logs(keep_days=None):
+    """Delete finished webhook logs older than the retention (days); returns how many went.
+
+    One narrow cross-company statement: the migration's SECURITY DEFINER function, which never
+    touches RECEIVED (unprocessed) or FAILED (waiting for a retry) logs.
+    """
+    if keep_days is None:
+        keep_days = int(current_app.config.get("WEBHOOK_LOG_RETENTION_DAYS", 30))
+    removed = db.session.scalar(text("SELECT prune_webhook_logs(:days)"), {"days": max(int(keep_days), 1)})
+    db.session.commit()
+    return removed or 0
