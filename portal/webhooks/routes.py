@@ -38,7 +38,7 @@ def receive(platform, integration_id, subpath):
     if request.method == "GET" and not raw_body:
         raw_body = b"{}"  # a request without a body is stored (and read) as an empty object
     result = receive_webhook(platform, integration_id, subpath, raw_body, request.headers, request.remote_addr)
-    return jsonify(result.body), result.status_code
+    return jsonify(result.body), result.status_code, result.headers
 
 
 @bp.get("/log")

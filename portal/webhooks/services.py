@@ -12,7 +12,7 @@ import json
 import random
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -44,6 +44,11 @@ NOT_FOUND = {"error": "not found"}
 class WebhookResponse:
     status_code: int
     body: dict
+    headers: dict = field(default_factory=dict)
+
+
+# A suspended company's platforms are told to come back later: their retries land once it is reactivated.
+SUSPENDED_RETRY_AFTER_SECONDS = 600
 
 
 def redact_headers(headers):
@@ -91,6 +96,9 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
         return WebhookResponse(404, NOT_FOUND)
 
     use_company(resolved.company_id)
+    company = db.session.get(Company, resolved.company_id)
+    if company is None or company.deleted_at is not None or not company.is_active:
+        return _refuse_inactive_company(company, resolved, log_values)
     integration = db.session.get(IntegrationConfig, resolved.id)
     refused = _refusal(adapter, integration, headers, raw_body)
     # Stored as RECEIVED only once authentic: a RECEIVED row the portal stopped on is safe to process later.
@@ -103,6 +111,24 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
     if body.problem:
         return _finish(log, started, Outcome.INVALID, 400, {"error": body.problem}, body.problem)
     return process_log(log, integration, adapter, body.payload, started=started)
+
+
+def _refuse_inactive_company(company, resolved, log_values):
+    """Suspended: 503 with Retry-After (nothing becomes an order; the platform retries). Deleted: 410.
+
+    The payload is kept either way, so an operator can see what arrived while the company was off.
+    """
+    deleted = company is None or company.deleted_at is not None
+    status = 410 if deleted else 503
+    _store_log(log_values | {"outcome": Outcome.IGNORED, "status_code": status, "is_processed": True,
+                             "error_message": "company deleted" if deleted else
+                             "company suspended: answered 503 so the platform retries later",
+                             "integration_config_id": resolved.id, "company_id": resolved.company_id})
+    db.session.commit()
+    if deleted:
+        return WebhookResponse(410, {"error": "gone"})
+    return WebhookResponse(503, {"error": "temporarily unavailable"},
+                           {"Retry-After": str(SUSPENDED_RETRY_AFTER_SECONDS)})
 
 
 def _refusal(adapter, integration, headers, raw_body):
