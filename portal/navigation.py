@@ -15,6 +15,7 @@ NAVIGATION = [
     ("audit.index", _l("Audit log"), UserRole.COMPANY_ADMIN, "settings"),
     ("mail.outbox", _l("Outbox"), UserRole.COMPANY_ADMIN, "settings"),
     ("admin.companies", _l("Companies"), UserRole.SUPER_ADMIN, "settings"),
+    ("admin_health.database", _l("Database health"), UserRole.SUPER_ADMIN, "settings"),
     ("menu.index", _l("Menu"), UserRole.MANAGER, "main"),
     ("loyalty.index", _l("Loyalty"), UserRole.MANAGER, "main"),
     ("analytics.index", _l("Reports"), UserRole.MANAGER, "main"),
