@@ -60,7 +60,7 @@ def test_company_admin_adds_a_user(page, company_admin, sign_in, artifacts_dir):
     sign_in(company_admin.email, company_admin.password)
 
     navigation = page.get_by_role("navigation", name="Main")
-    navigation.get_by_text("Settings").click()  # company settings sit in one menu
+    navigation.get_by_text("Settings", exact=True).click()  # company settings sit in one menu
     navigation.get_by_role("link", name="Users").click()
     page.wait_for_url(re.compile(r".*/users/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Users")

@@ -227,7 +227,7 @@ def test_a_poll_answers_only_the_lanes_that_changed(app, auth, client, careem_ki
     version = _version(client.get("/board").get_data(as_text=True))
     add_order(app, company, integration, order_number="LATE1")
     answer = client.get(f"/board/lanes?since={version}", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert _swapped(answer) == {"board-state", "pause-banners", "platform-switches", "lane-new"}
+    assert _swapped(answer) == {"board-state", "opening-state", "pause-banners", "platform-switches", "lane-new"}
     assert "#LATE1" in answer and "#PREP1" not in answer  # the unchanged lane is not sent again
     assert _version(answer) != version
 
