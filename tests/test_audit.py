@@ -105,3 +105,23 @@ def test_filters_by_action_user_and_dates_and_bad_dates_give_a_message(app, auth
         assert response.status_code == 200
     assert "YYYY-MM-DD" in client.get("/audit/?since=yesterday").get_data(as_text=True)
     assert "beta-file.csv" not in client.get(f"/audit/?user={beta.user_id('COMPANY_ADMIN')}").get_data(as_text=True)
+
+
+def test_sign_ins_and_failed_sign_ins_are_audited_for_the_accounts_company(app, auth, client, two_companies,
+                                                                           owner_conninfo):
+    import psycopg
+    alpha, beta = two_companies
+    auth.login(alpha.email("USER"), password="wrong password")
+    auth.login(alpha.email("USER"))
+    with psycopg.connect(owner_conninfo) as connection:
+        rows = connection.execute(
+            "SELECT company_id, operation, record_id, host(ip_address), new_values::text FROM audit_logs"
+            " WHERE operation IN ('SIGN_IN', 'SIGN_IN_FAILED') ORDER BY created_at").fetchall()
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        (alpha.id, "SIGN_IN_FAILED", alpha.user_id("USER")), (alpha.id, "SIGN_IN", alpha.user_id("USER"))]
+    assert all(row[3] == "127.0.0.1" for row in rows)
+    assert not any("wrong password" in (row[4] or "") for row in rows)
+    auth.logout()
+    auth.login(alpha.email("COMPANY_ADMIN"))
+    page = client.get("/audit/").get_data(as_text=True)
+    assert "wrong password" not in page

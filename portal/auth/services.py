@@ -1,11 +1,12 @@
 """Sign-in rules: who may sign in, and what is recorded when they do."""
 from dataclasses import dataclass
 
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func
 
 from ..extensions import db
-from ..models import User
+from ..models import AuditLog, User
 from ..tenancy import sign_in_lookup, use_company
 from .passwords import check_password
 
@@ -21,6 +22,8 @@ def authenticate(email, password):
     account = sign_in_lookup(email.strip().lower())
     password_ok = check_password(password, account.password if account else None)
     if account is None or not password_ok:
+        if account is not None:
+            _audit_failed_sign_in(account)
         return SignInResult(error=_("E-mail or password is incorrect."))
     if not account.is_active or account.deleted_at is not None:
         return SignInResult(error=_("This account is deactivated. Ask your company admin to reactivate it."))
@@ -32,7 +35,22 @@ def authenticate(email, password):
     return SignInResult(user=user)
 
 
+def _audit_failed_sign_in(account):
+    """A wrong password for a known account goes in its company's audit log (who was tried, from where)."""
+    use_company(account.company_id)
+    db.session.add(AuditLog(table_name="users", operation="SIGN_IN_FAILED", record_id=account.id,
+                            company_id=account.company_id, ip_address=_client_address()))
+    db.session.commit()
+    use_company(None)
+
+
+def _client_address():
+    return request.remote_addr if has_request_context() else None
+
+
 def record_sign_in(user):
-    """Remember when the user last signed in."""
+    """Remember when the user last signed in, and audit it."""
     user.last_login_at = func.now()
+    db.session.add(AuditLog(table_name="users", operation="SIGN_IN", record_id=user.id, user_id=user.id,
+                            company_id=user.company_id, ip_address=_client_address()))
     db.session.commit()
