@@ -155,7 +155,7 @@ def test_board_shows_closed_outside_hours_and_nothing_without_hours(app, auth, c
                                     closes_at=(later + timedelta(minutes=1)).time().replace(second=0, microsecond=0)))
         db.session.commit()
     page = client.get("/board").get_data(as_text=True)
-    assert "Closed now · opens" in page and later.strftime("%-I:%M") in page
+    assert "Closed now · opens" in page and later.strftime("%H:%M") in page
     assert "Closed now" in client.get("/board/opening").get_data(as_text=True)
 
 
