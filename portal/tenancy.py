@@ -6,8 +6,8 @@ Every transaction the app opens gets `app.current_company_id` set with
 still only sees the current tenant, and no tenant means no rows.
 
 The only ways around the tenant are here too, each narrow and grep-able:
-`sign_in_lookup` (find an account by e-mail before the tenant is known) and `cross_tenant`
-(audited super-admin access).
+`sign_in_lookup` (find an account by e-mail before the tenant is known), `sign_in_scope` (the
+sign-in throttle's counters, which belong to no tenant) and `cross_tenant` (audited super-admin access).
 """
 from contextlib import contextmanager
 from enum import StrEnum
@@ -96,6 +96,13 @@ def sign_in_lookup(email):
             text("SELECT id, company_id, password, is_active, deleted_at FROM users WHERE email = :email"),
             {"email": email},
         ).first()
+
+
+@contextmanager
+def sign_in_scope():
+    """Run a block as portal_login: it may use the sign-in throttle table and read nothing of any tenant."""
+    with _as_role(DatabaseRole.LOGIN) as session:
+        yield session
 
 
 @contextmanager

@@ -18,6 +18,7 @@ TENANT_TABLES = [
     "company_logos", "opening_hours", "holiday_closures", "alert_incidents",
     "outbound_emails",  # (0014 left it out of this list)
     "user_sessions",  # accounts
+    "account_tokens", "recovery_codes",  # reset/invitation links, two-factor recovery codes
 ]
 
 
@@ -39,6 +40,10 @@ def fill_every_table(conninfo, company_id, tag):
             "VALUES (%s, 'DHUB', %s, %s, 10, '[]', %s, %s, %s, '+966500000000')",
             (ids["order"], f"po-{tag}", f"N-{tag}", c, ids["integration"], f"Customer {tag}"))
         run("INSERT INTO user_sessions (user_id, company_id) VALUES (%s, %s)", (ids["user"], c))
+        run("INSERT INTO account_tokens (user_id, company_id, purpose, token_hash, expires_at) "
+            "VALUES (%s, %s, 'RESET', md5(%s) || md5(%s), now() + interval '1 hour')", (ids["user"], c, tag, c))
+        run("INSERT INTO recovery_codes (user_id, company_id, code_hash) VALUES (%s, %s, md5(%s))",
+            (ids["user"], c, tag))
         run("INSERT INTO outbound_emails (company_id, to_address, subject, body_text) VALUES (%s, %s, %s, %s)",
             (c, f"row@{tag}.test", f"Mail {tag}", f"Body {tag}"))
         run("INSERT INTO order_status_history (order_id, to_status, company_id) VALUES (%s, 'PENDING', %s)",

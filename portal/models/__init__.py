@@ -32,6 +32,6 @@ __all__ += ["OutboundEmail"]
 from .settings import AlertIncident, CompanyLogo, HolidayClosure, OpeningShift  # noqa: E402  company settings
 __all__ += ["AlertIncident", "CompanyLogo", "HolidayClosure", "OpeningShift"]
 
-from .accounts import UserSession  # noqa: E402  server-side sign-in sessions
+from .accounts import AccountToken, RecoveryCode, UserSession  # noqa: E402  sessions, links, 2FA codes
 
-__all__ += ["UserSession"]
+__all__ += ["AccountToken", "RecoveryCode", "UserSession"]

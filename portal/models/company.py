@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -43,6 +43,9 @@ class Company(db.Model):
                                                             server_default="false")
     alert_integration_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=30,
                                                            server_default="30")
+    # Company settings → Security: company admins and super admins must use two-factor sign-in.
+    two_factor_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                      server_default="false")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -77,6 +80,10 @@ class User(UserMixin, db.Model):
     updated_at: Mapped[datetime] = updated_at()
     created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Two-factor sign-in (portal/auth/two_factor.py): the secret is Fernet-sealed for the company.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     company: Mapped[Company] = relationship(lazy="joined")
 
