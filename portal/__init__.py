@@ -110,6 +110,8 @@ def register_blueprints(app):
     app.register_blueprint(mail_bp)
     from .settings import bp as settings_bp  # company settings, opening hours, alerts
     app.register_blueprint(settings_bp)
+    from .account.routes import bp as account_bp  # forgotten password, invitations
+    app.register_blueprint(account_bp)
 
 
 def register_tasks_and_hooks():

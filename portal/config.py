@@ -63,6 +63,9 @@ class Config:
     MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "Merchant Portal")
     # The address links in e-mail start with (no request to read it from in the worker).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Account links (portal/auth/tokens.py): how long a password-reset and an invitation link work.
+    RESET_LINK_MINUTES = int(os.environ.get("RESET_LINK_MINUTES", "60"))
+    INVITATION_LINK_DAYS = int(os.environ.get("INVITATION_LINK_DAYS", "7"))
 
     LANGUAGES = ("en", "ar")
     BABEL_DEFAULT_LOCALE = "en"

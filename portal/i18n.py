@@ -104,7 +104,8 @@ AUDIT_OPERATION_LABELS = {"INSERT": _l("created"), "UPDATE": _l("updated"), "DEL
                           "ORDER_DELIVER": _l("marked delivered"), "ORDER_CANCEL": _l("cancelled"),
                           "SIGN_IN": _l("signed in"), "SIGN_IN_FAILED": _l("failed sign-in"),
                           "PASSWORD_CHANGED": _l("changed password"), "PASSWORD_RESET": _l("reset password"),
-                          "INVITED": _l("invited"), "TWO_FACTOR_ENABLED": _l("turned on two-step sign-in"),
+                          "INVITED": _l("invited"), "INVITATION_ACCEPTED": _l("accepted the invitation"),
+                          "TWO_FACTOR_ENABLED": _l("turned on two-step sign-in"),
                           "TWO_FACTOR_DISABLED": _l("turned off two-step sign-in"), "EXPORT": _l("exported"),
                           "SUSPENDED": _l("suspended"), "REACTIVATED": _l("reactivated"),
                           "DELETED": _l("deleted"), "VIEW_AS_STARTED": _l("started viewing as company")}

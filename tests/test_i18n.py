@@ -92,7 +92,7 @@ def test_switching_to_arabic_and_back(client, auth, make_company):
     assert DASHBOARD_AR not in page
 
 
-@pytest.mark.parametrize("path, arabic", [("/", "طلبات اليوم"), ("/users/", "إضافة مستخدم"),
+@pytest.mark.parametrize("path, arabic", [("/", "طلبات اليوم"), ("/users/", "دعوة مستخدم"),
                                           ("/users/new", "ما صلاحيات كل دور؟"), ("/audit/", "سجل التدقيق")])
 def test_company_admin_pages_render_in_arabic(client, auth, make_company, path, arabic):
     company = make_company()

@@ -22,7 +22,8 @@ ID_TABLES = {
     "run_id": "menu_sync_runs", "log_id": "webhook_logs", "holiday_id": "holiday_closures", "user_id": "users", "company_id": "companies",
 }
 # Arguments that are not ids of a company's rows, with the value a sweep request uses.
-PLAIN_ARGUMENTS = {"platform": "DHUB", "action": "accept", "name": "orders", "filename": "css/portal.css"}
+PLAIN_ARGUMENTS = {"platform": "DHUB", "action": "accept", "name": "orders", "filename": "css/portal.css",
+                   "token": "not-a-real-link"}  # account links: a wrong token is a 404 for everyone
 # Authenticated by the platforms' signatures, not by a session: their own tests cover them.
 EXEMPT_ENDPOINTS = {"webhooks.receive", "static"}
 # Audit rows and sign-in records are written by the sweep's own sign-in and reads.

@@ -2,6 +2,7 @@
 import html
 import re
 import uuid
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -48,8 +49,7 @@ def listed_ids(response):
 
 
 def user_form(**fields):
-    data = {"first_name": "Huda", "last_name": "Al-Harbi", "email": "huda@alpha-kitchen.test", "role": "USER",
-            "password": "a long enough password"}
+    data = {"first_name": "Huda", "last_name": "Al-Harbi", "email": "huda@alpha-kitchen.test", "role": "USER"}
     data.update(fields)
     return data
 
@@ -57,7 +57,7 @@ def user_form(**fields):
 def edit_form(row, **fields):
     """The edit form as it would be submitted for `row` (a users row), with changes."""
     data = {"first_name": row["first_name"], "last_name": row["last_name"], "email": row["email"],
-            "role": row["role"], "password": ""}
+            "role": row["role"]}
     data.update(fields)
     return data
 
@@ -98,38 +98,57 @@ def as_portal_app(owner_conninfo):
 
 # --- creating users ---------------------------------------------------------------------------------
 
+def invitation_link(conninfo, email):
+    """The path of the newest invitation link e-mailed to `email` (from the outbox)."""
+    rows = owner_rows(conninfo, "SELECT link FROM outbound_emails WHERE to_address = %s AND kind = 'invitation' "
+                                "ORDER BY created_at DESC", email)
+    return urlsplit(rows[0]["link"]).path if rows else None
+
+
+def choose_password(client, path, password):
+    client.get(path)
+    return client.post(path, data={"password": password, "confirm": password, "csrf_token": csrf_token(client)})
+
+
 @pytest.mark.parametrize("password", ["a long enough password", "كلمة مرور طويلة جدا " * 5],
                          ids=["ascii", "over-72-bytes"])
-def test_company_admin_creates_a_user_who_can_sign_in(app, admin, alpha, owner_conninfo, password):
-    response = admin.post("/users/", user_form(role="MANAGER", password=password), page="/users/new")
+def test_company_admin_invites_a_colleague_who_chooses_a_password(app, admin, alpha, owner_conninfo, password):
+    response = admin.post("/users/", user_form(role="MANAGER"), page="/users/new")
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/users/"
     row = owner_rows(owner_conninfo, "SELECT * FROM users WHERE email = 'huda@alpha-kitchen.test'")[0]
-    assert row["company_id"] == alpha.id
-    assert row["role"] == "MANAGER"
-    assert row["is_active"] is True
+    assert (row["company_id"], row["role"], row["is_active"]) == (alpha.id, "MANAGER", True)
     assert row["created_by"] == alpha.user_id("COMPANY_ADMIN")
-    assert row["password"].startswith("$2") and password not in row["password"]
-    assert ("success", "Huda Al-Harbi can now sign in.") in flashes(admin.client.get("/users/"))
+    listing = admin.client.get("/users/")
+    assert ("success", "Invitation sent to huda@alpha-kitchen.test. Huda chooses a password from the link.") \
+        in flashes(listing)
+    assert "Invited" in listing.get_data(as_text=True)
+    path = invitation_link(owner_conninfo, "huda@alpha-kitchen.test")
+    assert path.startswith("/invitation/")
 
     newcomer = app.test_client()
+    assert sign_in(newcomer, "huda@alpha-kitchen.test", password).status_code == 200  # no password yet
+    assert "Join Alpha Kitchen" in newcomer.get(path).get_data(as_text=True)
+    assert choose_password(newcomer, path, password).status_code == 302
     assert sign_in(newcomer, "huda@alpha-kitchen.test", password).status_code == 302
     assert newcomer.get("/").status_code == 200
+    assert choose_password(app.test_client(), path, "another long password").status_code == 404  # single use
+    assert "Invited" not in admin.client.get("/users/").get_data(as_text=True)
 
 
-def test_new_user_form_shows_errors_and_keeps_what_was_typed(admin, owner_conninfo):
+def test_invite_form_shows_errors_and_keeps_what_was_typed(admin, owner_conninfo):
     before = user_count(owner_conninfo)
-    response = admin.post("/users/", user_form(email="not-an-email", password="short"), page="/users/new")
+    response = admin.post("/users/", user_form(email="not-an-email", first_name=""), page="/users/new")
 
     assert response.status_code == 422
     errors = form_errors(response)
     assert "Invalid email address." in errors
-    assert "Field must be between 8 and 200 characters long." in errors
+    assert "This field is required." in errors
     page = response.get_data(as_text=True)
-    assert 'value="Huda"' in page and 'value="not-an-email"' in page
-    assert 'value="short"' not in page  # a password is never sent back
+    assert 'value="not-an-email"' in page and 'type="password"' not in page  # nobody types a colleague's password
     assert user_count(owner_conninfo) == before
+    assert owner_rows(owner_conninfo, "SELECT count(*) AS n FROM outbound_emails")[0]["n"] == 0
 
 
 @pytest.mark.parametrize("taken", ["own", "own-other-case", "other-company"])
@@ -192,7 +211,7 @@ def test_change_role(admin, alpha, owner_conninfo):
     after = user_row(owner_conninfo, row["id"])
     assert after["role"] == "MANAGER"
     assert after["first_name"] == "Sami"
-    assert after["password"] == old_hash  # empty password field keeps the password
+    assert after["password"] == old_hash  # editing never touches the password
 
 
 def test_edit_form_shows_the_user(admin, alpha):
@@ -429,24 +448,25 @@ def test_soft_deleted_user_is_not_found_or_listed(admin, alpha, owner_conninfo):
 
 # --- audit trail ------------------------------------------------------------------------------------
 
-def test_user_changes_are_audited_without_password_hashes(admin, alpha, owner_conninfo):
+def test_user_changes_are_audited_without_password_hashes(app, admin, alpha, owner_conninfo):
     admin.post("/users/", user_form(role="USER"), page="/users/new")
     row = owner_rows(owner_conninfo, "SELECT * FROM users WHERE email = 'huda@alpha-kitchen.test'")[0]
-    admin.post(f"/users/{row['id']}", edit_form(row, role="MANAGER", password="a brand new password"),
-               page="/users/")
+    choose_password(app.test_client(), invitation_link(owner_conninfo, row["email"]), "a brand new password")
+    admin.post(f"/users/{row['id']}", edit_form(row, role="MANAGER"), page="/users/")
     admin.post(f"/users/{row['id']}/deactivate", page="/users/")
     final_hash = user_row(owner_conninfo, row["id"])["password"]
     assert final_hash != row["password"]  # the password did change
 
     audit = owner_rows(owner_conninfo, "SELECT *, to_jsonb(audit_logs)::text AS everything FROM audit_logs"
                                        " WHERE table_name = 'users' AND record_id = %s ORDER BY created_at", row["id"])
+    by_admin = [entry for entry in audit if entry["user_id"] == alpha.user_id("COMPANY_ADMIN")]
 
-    assert [entry["operation"] for entry in audit] == ["INSERT", "UPDATE", "UPDATE"]
-    assert audit[1]["old_values"]["role"] == "USER" and audit[1]["new_values"]["role"] == "MANAGER"
-    assert audit[2]["new_values"]["is_active"] is False
+    assert [entry["operation"] for entry in by_admin] == ["INSERT", "INVITED", "UPDATE", "UPDATE"]
+    assert "INVITATION_ACCEPTED" in [entry["operation"] for entry in audit if entry["user_id"] == row["id"]]
+    assert by_admin[2]["old_values"]["role"] == "USER" and by_admin[2]["new_values"]["role"] == "MANAGER"
+    assert by_admin[3]["new_values"]["is_active"] is False
     for entry in audit:
         assert entry["company_id"] == alpha.id
-        assert entry["user_id"] == alpha.user_id("COMPANY_ADMIN")
         for values in (entry["old_values"], entry["new_values"]):
             assert values is None or "password" not in values
         assert row["password"] not in entry["everything"]

@@ -27,7 +27,7 @@ def login():
     """The sign-in page."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    form = LoginForm(next=request.args.get("next", ""))
+    form = LoginForm(next=request.args.get("next", ""), email=request.args.get("email", "")[:255])
     return render_template("auth/login.html", form=form)
 
 

@@ -39,12 +39,12 @@ def _audit_failed_sign_in(account):
     """A wrong password for a known account goes in its company's audit log (who was tried, from where)."""
     use_company(account.company_id)
     db.session.add(AuditLog(table_name="users", operation="SIGN_IN_FAILED", record_id=account.id,
-                            company_id=account.company_id, ip_address=_client_address()))
+                            company_id=account.company_id, ip_address=client_address()))
     db.session.commit()
     use_company(None)
 
 
-def _client_address():
+def client_address():
     return request.remote_addr if has_request_context() else None
 
 
@@ -52,5 +52,6 @@ def record_sign_in(user):
     """Remember when the user last signed in, and audit it."""
     user.last_login_at = func.now()
     db.session.add(AuditLog(table_name="users", operation="SIGN_IN", record_id=user.id, user_id=user.id,
-                            company_id=user.company_id, ip_address=_client_address()))
+                            company_id=user.company_id, ip_address=client_address()))
     db.session.commit()
+

@@ -1,8 +1,11 @@
-"""Rules for the company's users: roles, the last-admin rule, unique e-mail addresses."""
+"""Rules for the company's users: roles, the last-admin rule, unique e-mail addresses, invitations."""
+import secrets
+
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..account.services import request_password_reset, send_invitation
 from ..auth.passwords import hash_password
 from ..auth.sessions import end_all_sessions
 from ..extensions import db
@@ -47,9 +50,10 @@ def _check_keeps_admin(user):
         raise UserRuleError(_("The company must keep at least one active company admin."))
 
 
-def _commit_or_explain():
+def _commit_or_explain(step=None):
+    """Flush (`step="flush"`) or commit; a refused write is rolled back and explained when it can be."""
     try:
-        db.session.commit()
+        db.session.flush() if step == "flush" else db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
         if "uq_users_email" in str(error.orig):
@@ -70,6 +74,39 @@ def create_user(actor, *, email, first_name, last_name, role, password, company_
     db.session.add(user)
     _commit_or_explain()
     return user
+
+
+def invite_user(actor, *, email, first_name, last_name, role):
+    """Create the user with a password nobody knows and e-mail them a link to choose their own.
+
+    The admin never types or sees a colleague's password; until the link is used the account
+    cannot be signed in to.
+    """
+    role = UserRole(role)
+    _check_role_allowed(actor, role)
+    user = User(email=email.strip().lower(), first_name=first_name.strip(), last_name=last_name.strip(),
+                role=role, password=hash_password(secrets.token_urlsafe(32)), company_id=actor.company_id,
+                created_by=actor.id)
+    db.session.add(user)
+    _commit_or_explain("flush")  # the e-mail may be taken: explained before any link is made
+    send_invitation(user, actor)
+    _commit_or_explain()
+    return user
+
+
+def resend_invitation(actor, user):
+    """A new invitation link (the earlier one stops working)."""
+    _check_role_allowed(actor, user.role)
+    send_invitation(user, actor)
+    db.session.commit()
+
+
+def send_reset_link(actor, user):
+    """E-mail the user a password-reset link; their password stays until they use it."""
+    _check_role_allowed(actor, user.role)
+    if not user.is_active:
+        raise UserRuleError(_("Reactivate %(name)s first.", name=user.full_name), field="is_active")
+    request_password_reset(user.email)
 
 
 def update_user(actor, user, *, email, first_name, last_name, role, password=None):

@@ -1,4 +1,4 @@
-"""Signing in, switching to Arabic, adding a user, and the sign-in form by keyboard, in a real browser."""
+"""Signing in, switching to Arabic, inviting a colleague, and the sign-in form by keyboard, in a real browser."""
 import re
 
 import pytest
@@ -9,6 +9,7 @@ pytestmark = pytest.mark.e2e
 
 DASHBOARD = re.compile(r".*/$")
 LOGIN = re.compile(r".*/login$")
+LOGIN_WITH_EMAIL = re.compile(r".*/login\?email=.*")
 
 
 def test_demo_admin_signs_in_and_switches_to_arabic(page, demo, artifacts_dir):
@@ -56,7 +57,7 @@ def test_wrong_password_shows_the_error_next_to_the_field(page, company_admin):
     expect(page.locator(".topbar")).to_have_count(0)
 
 
-def test_company_admin_adds_a_user(page, company_admin, sign_in, artifacts_dir):
+def test_company_admin_invites_a_colleague_who_joins_from_the_link(page, company_admin, sign_in, artifacts_dir):
     sign_in(company_admin.email, company_admin.password)
 
     navigation = page.get_by_role("navigation", name="Main")
@@ -65,22 +66,38 @@ def test_company_admin_adds_a_user(page, company_admin, sign_in, artifacts_dir):
     page.wait_for_url(re.compile(r".*/users/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Users")
 
-    page.get_by_role("link", name="Add user").click()
+    page.get_by_role("link", name="Invite user").click()
+    expect(page.locator("#password")).to_have_count(0)  # nobody types a colleague's password
     page.fill("#first_name", "Layla")
     page.fill("#last_name", "Haddad")
     page.fill("#email", "layla@alpha-kitchen.test")
     page.select_option("#role", "MANAGER")
-    page.fill("#password", "a long enough password")
-    page.get_by_role("button", name="Create user").click()
+    page.get_by_role("button", name="Send invitation").click()
 
     page.wait_for_url(re.compile(r".*/users/$"))
-    expect(page.locator(".flash-success")).to_have_text("Layla Haddad can now sign in.")
+    expect(page.locator(".flash-success")).to_contain_text("Invitation sent to layla@alpha-kitchen.test")
     row = page.locator("tbody tr", has_text="layla@alpha-kitchen.test")
-    expect(row).to_have_count(1)
-    expect(row).to_contain_text("Layla Haddad")
     expect(row).to_contain_text("Manager")
-    expect(row).to_contain_text("Active")
+    expect(row).to_contain_text("Invited")
     page.screenshot(path=str(artifacts_dir / "users.png"), full_page=True)
+
+    page.goto("/outbox/")  # no SMTP in tests: the message waits in the outbox with its link
+    # The e-mailed link starts with PUBLIC_BASE_URL; this test's server listens elsewhere.
+    link = page.locator("a[href*='/invitation/']").first.evaluate("a => new URL(a.href).pathname")
+    page.locator(".topbar").get_by_role("button", name="Sign out").click()
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Join")
+    page.fill("#password", "layla's own password")
+    page.fill("#confirm", "layla's own password")
+    page.screenshot(path=str(artifacts_dir / "invitation.png"), full_page=True)
+    page.get_by_role("button", name="Set password").click()
+
+    page.wait_for_url(LOGIN_WITH_EMAIL)
+    expect(page.locator(".flash-success")).to_contain_text("Your password is set")
+    expect(page.locator("#email")).to_have_value("layla@alpha-kitchen.test")
+    page.fill("#password", "layla's own password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(DASHBOARD)
 
 
 def test_login_form_works_by_keyboard(page, company_admin):

@@ -1,0 +1,76 @@
+"""Account rules: forgotten passwords and invitations by e-mail (links from auth.tokens)."""
+from flask import current_app, url_for
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+
+from ..auth.passwords import hash_password
+from ..auth.services import client_address
+from ..auth.sessions import end_all_sessions
+from ..auth.tokens import INVITE, RESET, consume, issue
+from ..extensions import db
+from ..mail.services import send_mail
+from ..models import AuditLog, User
+from ..tenancy import sign_in_lookup, tenant
+
+
+def _link(endpoint, token):
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return base + url_for(endpoint, token=token)
+
+
+def request_password_reset(email):
+    """E-mail a reset link when `email` is an account that may sign in; say nothing either way.
+
+    The caller shows the same answer whatever happened, so the page never tells who has an account.
+    """
+    account = sign_in_lookup(email.strip().lower())
+    if account is None or not account.is_active or account.deleted_at is not None:
+        return False
+    with tenant(account.company_id):
+        user = db.session.get(User, account.id)
+        if user is None or not user.company.is_active or user.company.deleted_at is not None:
+            return False
+        with force_locale(user.locale or user.company.default_language):
+            link = _link("account.reset_password", issue(user, RESET))
+            send_mail(user.email, _("Reset your password"),
+                      _("Someone (hopefully you) asked to reset the password of %(email)s. Open this link within "
+                        "%(minutes)d minutes to choose a new one:\n\n%(link)s\n\nIf it was not you, ignore this "
+                        "message: your password stays as it is.", email=user.email, link=link,
+                        minutes=current_app.config["RESET_LINK_MINUTES"]),
+                      link=link, kind="reset")
+        db.session.commit()
+    return True
+
+
+def send_invitation(user, actor):
+    """E-mail `user` a link to choose their password and join; earlier invitations stop working.
+
+    The caller commits (with the user row, when it is new).
+    """
+    with force_locale(user.locale or user.company.default_language):
+        link = _link("account.accept_invitation", issue(user, INVITE, created_by=actor.id if actor else None))
+        company = user.company.display_name(str(get_locale()))
+        send_mail(user.email, _("You are invited to %(company)s", company=company),
+                  _("%(inviter)s invited you to the %(company)s merchant portal. Open this link within %(days)d "
+                    "days to choose your password:\n\n%(link)s", inviter=actor.full_name if actor else company,
+                    company=company, link=link, days=current_app.config["INVITATION_LINK_DAYS"]),
+                  link=link, kind="invitation")
+    db.session.add(AuditLog(table_name="users", operation="INVITED", record_id=user.id,
+                            user_id=actor.id if actor else None, company_id=user.company_id,
+                            ip_address=client_address(), new_values={"email": user.email}))
+
+
+def set_password_from_link(open_link, password):
+    """Use the link once: the new password, every open session ended, audited. False if already used."""
+    if not consume(open_link):
+        db.session.rollback()
+        return False
+    user = open_link.user
+    user.password = hash_password(password)
+    end_all_sessions(user)
+    accepted = open_link.token.purpose == INVITE
+    db.session.add(AuditLog(table_name="users", operation="INVITATION_ACCEPTED" if accepted else "PASSWORD_RESET",
+                            record_id=user.id, user_id=user.id, company_id=user.company_id,
+                            ip_address=client_address()))
+    db.session.commit()
+    return True
