@@ -45,17 +45,23 @@ def test_role_change_signs_the_users_other_browser_out(app, client, auth, make_c
     assert is_signed_in(client)  # the admin's own session is untouched
 
 
-def test_admin_setting_a_password_signs_the_user_out(app, client, auth, make_company, owner_conninfo):
+def test_an_admin_cannot_set_a_colleagues_password(app, client, auth, make_company, owner_conninfo):
+    """Passwords come only from the colleague's own link now: a password smuggled into the edit form is ignored."""
     company = make_company("Alpha Kitchen", super_admin=True)
     user_browser = Auth(app.test_client())
     assert user_browser.login(company.email("USER")).status_code == 302
     assert auth.login(company.email("COMPANY_ADMIN")).status_code == 302
     row = user_row(owner_conninfo, company.user_id("USER"))
+    with psycopg.connect(owner_conninfo) as conn:
+        before = conn.execute("SELECT password FROM users WHERE id = %s", (row["id"],)).fetchone()[0]
 
     form = edit_form(row, password="a brand new pass", password_confirm="a brand new pass")
     assert auth.post(f"/users/{row['id']}", form, page="/users/").status_code == 302
 
-    assert not is_signed_in(user_browser.client)
+    with psycopg.connect(owner_conninfo) as conn:
+        after = conn.execute("SELECT password FROM users WHERE id = %s", (row["id"],)).fetchone()[0]
+    assert after == before
+    assert is_signed_in(user_browser.client)  # nothing about the account changed, so its session stands
 
 
 def test_other_companies_sessions_are_invisible(app, auth, two_companies, owner_conninfo):
