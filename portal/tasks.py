@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timezone
 
 from .analytics.rollup import refresh_all
+from .auth import throttle
 from .integrations.outbound import send_call
 from .mail.services import deliver as deliver_email
 from .loyalty.jobs import expire_company_points, sweep
@@ -142,6 +143,13 @@ def manager_alerts_task(timestamp):
 
 
 # --- Housekeeping --------------------------------------------------------------------------------
+
+@job_app.periodic(cron="17 * * * *", periodic_id="prune_sign_in_throttle")
+@job_app.task(name="prune_sign_in_throttle", queue=QUEUE_SCHEDULED, queueing_lock="prune_sign_in_throttle")
+def prune_sign_in_throttle_task(timestamp):
+    """Hourly: failed-sign-in counts with nothing left to remember are forgotten (known devices stay 90 days)."""
+    with task_context():
+        throttle.prune()
 
 @job_app.periodic(cron="23 3 * * *", periodic_id="prune_finished_jobs")
 @job_app.task(name="prune_finished_jobs", queue=QUEUE_SCHEDULED, pass_context=True)

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out: credentials, refusals, session rotation, rate limits, CSRF and `next`."""
+"""Sign-in and sign-out: credentials, refusals, session rotation, CSRF and `next` (throttling: test_sign_in_throttle.py)."""
 import html
 import re
 import time
@@ -6,7 +6,6 @@ from urllib.parse import urljoin, urlsplit
 
 import psycopg
 import pytest
-from limits import parse
 
 from tests.conftest import PASSWORD, csrf_token
 
@@ -245,62 +244,6 @@ def test_sign_in_keeps_the_chosen_language(client, make_company):
     post_login(client, company.email("USER"), PASSWORD)
     with client.session_transaction() as session:
         assert session.get("locale") == "ar"
-
-
-# --- Rate limits ------------------------------------------------------------------------------------
-
-def test_sixth_failed_attempt_for_one_account_is_refused_even_with_the_right_password(app, client, make_company):
-    company = make_company()
-    email = company.email("COMPANY_ADMIN")
-    allowed = parse(app.config["LOGIN_LIMIT_PER_ACCOUNT"]).amount
-    assert allowed == 5
-
-    # Different addresses and letter case: the limit follows the account, not the IP or the spelling.
-    for attempt in range(allowed):
-        spelled = email.upper() if attempt % 2 else email
-        response = post_login(client, spelled, "wrong password", ip=f"10.0.0.{attempt + 1}")
-        assert response.status_code == 200, attempt
-
-    response = post_login(client, email, PASSWORD, ip="10.0.1.1")
-    assert response.status_code == 429
-    assert "Too many attempts" in response.get_data(as_text=True)
-    assert_not_signed_in(client)
-
-    # Another account is not affected.
-    other = app.test_client()
-    assert post_login(other, company.email("USER"), PASSWORD, ip="10.0.1.1").status_code == 302
-
-
-def test_failed_attempts_from_one_ip_across_accounts_are_limited(app, client, make_company):
-    company = make_company()
-    allowed = parse(app.config["LOGIN_LIMIT_PER_IP"]).amount
-
-    for attempt in range(allowed):
-        response = post_login(client, f"guess{attempt}@alpha-kitchen.test", "wrong password", ip="192.0.2.7")
-        assert response.status_code == 200, attempt
-
-    response = post_login(client, company.email("USER"), PASSWORD, ip="192.0.2.7")
-    assert response.status_code == 429
-    assert_not_signed_in(client)
-
-    # The same account from another address signs in: the limit was the IP's.
-    other = app.test_client()
-    assert post_login(other, company.email("USER"), PASSWORD, ip="192.0.2.8").status_code == 302
-
-
-def test_successful_sign_ins_do_not_count_against_the_limits(app, make_company):
-    company = make_company()
-    email = company.email("USER")
-    allowed = parse(app.config["LOGIN_LIMIT_PER_ACCOUNT"]).amount
-
-    for _ in range(allowed - 1):
-        assert post_login(app.test_client(), email, "wrong password").status_code == 200
-    for attempt in range(allowed + 2):
-        assert post_login(app.test_client(), email, PASSWORD).status_code == 302, attempt
-
-    # Failures only: this is the allowed-th failure, so it is still answered; the next one is not.
-    assert post_login(app.test_client(), email, "wrong password").status_code == 200
-    assert post_login(app.test_client(), email, PASSWORD).status_code == 429
 
 
 # --- CSRF -------------------------------------------------------------------------------------------

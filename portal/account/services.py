@@ -4,6 +4,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from ..auth.passwords import hash_password
+from ..auth import throttle
 from ..auth.services import client_address
 from ..auth.sessions import end_all_sessions
 from ..auth.tokens import INVITE, RESET, consume, issue
@@ -68,6 +69,7 @@ def set_password_from_link(open_link, password):
     user = open_link.user
     user.password = hash_password(password)
     end_all_sessions(user)
+    throttle.record_success(user.email, client_address())  # this device may sign in now, even mid-incident
     accepted = open_link.token.purpose == INVITE
     db.session.add(AuditLog(table_name="users", operation="INVITATION_ACCEPTED" if accepted else "PASSWORD_RESET",
                             record_id=user.id, user_id=user.id, company_id=user.company_id,

@@ -1,25 +1,16 @@
 """Sign in, sign out, and the English/Arabic switch."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, limiter
+from ..extensions import db
 from ..web import safe_next
 from .forms import LanguageForm, LoginForm
 from .services import authenticate, record_sign_in
 from .sessions import revoke_current, start_session
 
 bp = Blueprint("auth", __name__)
-
-
-def _account_key():
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:255]
-
-
-def _failed(response):
-    """Only failed attempts count against the limits (success redirects)."""
-    return response.status_code != 302
 
 
 @bp.get("/login")
@@ -32,15 +23,15 @@ def login():
 
 
 @bp.post("/login")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], key_func=_account_key,
-               deduct_when=_failed)
 def login_post():
-    """Check the credentials; on success start a fresh session."""
+    """Check the credentials (unless failures paused this address: auth/throttle.py); on success a fresh session."""
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 200
     result = authenticate(form.email.data, form.password.data)
+    if result.retry_after:
+        form.password.errors.append(result.error)
+        return render_template("auth/login.html", form=form), 429, {"Retry-After": str(result.retry_after)}
     if result.error:
         form.password.errors.append(result.error)
         return render_template("auth/login.html", form=form), 200
