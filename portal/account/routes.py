@@ -1,15 +1,66 @@
-"""Account pages: forgotten password, reset and invitation links (signed out)."""
+"""Account pages: your own profile, password and browsers; forgotten password, reset and invitation links."""
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from ..auth.sessions import revoke_current
+from ..auth.sessions import current_session_id, revoke_current
 from ..auth.tokens import INVITE, RESET, peek
 from ..extensions import db, limiter
-from .forms import ForgotPasswordForm, SetPasswordForm
-from .services import request_password_reset, set_password_from_link
+from .forms import ChangePasswordForm, ForgotPasswordForm, ProfileForm, SetPasswordForm
+from .services import (browser_label, change_password, end_other_sessions, open_sessions, request_password_reset,
+                       set_password_from_link, update_profile)
 
 bp = Blueprint("account", __name__)
+
+
+def _account_page(profile_form=None, password_form=None, status=200):
+    user = current_user._get_current_object()
+    profile_form = profile_form or ProfileForm(obj=user, locale=user.locale or user.company.default_language)
+    return render_template("account/profile.html", profile_form=profile_form,
+                           password_form=password_form or ChangePasswordForm(),
+                           sessions=open_sessions(user), this_session=current_session_id(),
+                           browser_label=browser_label), status
+
+
+@bp.get("/account")
+@login_required
+def profile():
+    """Your account: name, language, password, and where you are signed in."""
+    return _account_page()
+
+
+@bp.post("/account/profile")
+@login_required
+def update_profile_post():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _account_page(profile_form=form, status=422)
+    update_profile(current_user, form.first_name.data, form.last_name.data, form.locale.data)
+    session["locale"] = form.locale.data
+    flash(_("Your profile is saved."), "success")
+    return redirect(url_for("account.profile"))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password_post():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        error = change_password(current_user, form.current_password.data, form.password.data)
+        if error is None:
+            flash(_("Your password is changed. Every other browser is signed out."), "success")
+            return redirect(url_for("account.profile"))
+        form.current_password.errors.append(error)
+    return _account_page(password_form=form, status=422)
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def end_sessions_post():
+    ended = end_other_sessions(current_user)
+    flash(_("Other browsers signed out: %(num)d.", num=ended) if ended else _("No other browser was signed in."),
+          "success")
+    return redirect(url_for("account.profile"))
 
 
 @bp.get("/forgot-password")

@@ -2,15 +2,16 @@
 from flask import current_app, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
-from ..auth.passwords import hash_password
+from ..auth.passwords import check_password, hash_password
 from ..auth import throttle
 from ..auth.services import client_address
-from ..auth.sessions import end_all_sessions
+from ..auth.sessions import current_session_id, end_all_sessions
 from ..auth.tokens import INVITE, RESET, consume, issue
 from ..extensions import db
 from ..mail.services import send_mail
-from ..models import AuditLog, User
+from ..models import AuditLog, User, UserSession
 from ..tenancy import sign_in_lookup, tenant
 
 
@@ -76,3 +77,66 @@ def set_password_from_link(open_link, password):
                             ip_address=client_address()))
     db.session.commit()
     return True
+
+
+def update_profile(user, first_name, last_name, locale):
+    """Names and language; the users trigger audits the change."""
+    user.first_name, user.last_name, user.locale = first_name, last_name, locale
+    db.session.commit()
+
+
+def change_password(user, current_password, new_password):
+    """None when changed (every other session ended, audited); else the message for the current-password field.
+
+    Wrong current passwords count like failed sign-ins, so an open session cannot be used to guess it.
+    """
+    address = client_address()
+    if throttle.wait_seconds(user.email, address):
+        return _("Too many wrong passwords. Wait a few minutes and try again.")
+    if not check_password(current_password, user.password):
+        notify = throttle.record_failure(user.email, address)
+        if notify:
+            throttle.sign_in_blocked.send(current_app._get_current_object(), account=user, address=address)
+        db.session.commit()
+        return _("Your current password is not correct.")
+    user.password = hash_password(new_password)
+    end_all_sessions(user, except_id=current_session_id())
+    db.session.add(AuditLog(table_name="users", operation="PASSWORD_CHANGED", record_id=user.id, user_id=user.id,
+                            company_id=user.company_id, ip_address=address))
+    db.session.commit()
+    return None
+
+
+def end_other_sessions(user):
+    """Sign out every other browser of this person; returns how many were open."""
+    ended = end_all_sessions(user, except_id=current_session_id())
+    db.session.commit()
+    return ended
+
+
+def open_sessions(user, limit=20):
+    """The person's signed-in browsers still within the session lifetime, this one first, then newest."""
+    since = func.now() - current_app.permanent_session_lifetime
+    this = current_session_id()
+    return db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.created_at > since)
+        .order_by((UserSession.id == this).desc(), UserSession.created_at.desc())
+        .limit(limit)
+    ).all()
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("SamsungBrowser", "Samsung Internet"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+_SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def browser_label(user_agent):
+    """"Chrome on Android" from a User-Agent header: enough for a person to recognise their own devices."""
+    agent = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in agent), None)
+    system = next((name for marker, name in _SYSTEMS if marker in agent), None)
+    if browser and system:
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or _("Unknown browser")

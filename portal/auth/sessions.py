@@ -45,8 +45,8 @@ def revoke_current():
 
 
 def end_all_sessions(user, except_id=None):
-    """End every open session of the user (password or role change, deactivation, reset). Caller commits."""
+    """End every open session of the user (password or role change, deactivation, reset); how many. Caller commits."""
     query = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if except_id is not None:
         query = query.where(UserSession.id != except_id)
-    db.session.execute(query.values(revoked_at=func.now()))
+    return db.session.execute(query.values(revoked_at=func.now())).rowcount

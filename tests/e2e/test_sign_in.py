@@ -100,6 +100,33 @@ def test_company_admin_invites_a_colleague_who_joins_from_the_link(page, company
     page.wait_for_url(DASHBOARD)
 
 
+def test_a_person_changes_their_own_password_from_their_name(page, company_admin, sign_in, artifacts_dir):
+    sign_in(company_admin.email, company_admin.password)
+    page.locator(".topbar a.whoami").click()
+    page.wait_for_url(re.compile(r".*/account$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    expect(page.locator(".session-list")).to_contain_text("This browser")
+
+    page.fill("#current_password", "not my password")
+    page.fill("#password", "a new long password")
+    page.fill("#confirm", "a new long password")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#current_password-help")).to_have_text("Your current password is not correct.")
+
+    page.fill("#current_password", company_admin.password)
+    page.fill("#password", "a new long password")
+    page.fill("#confirm", "a new long password")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".flash-success")).to_contain_text("Your password is changed")
+    page.screenshot(path=str(artifacts_dir / "account.png"), full_page=True)
+
+    page.locator(".topbar").get_by_role("button", name="Sign out").click()
+    page.fill("#email", company_admin.email)
+    page.fill("#password", "a new long password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(DASHBOARD)
+
+
 def test_login_form_works_by_keyboard(page, company_admin):
     page.goto("/login")
 
