@@ -3,7 +3,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 GULF_TIMEZONES = ["Asia/Riyadh", "Asia/Dubai", "Asia/Kuwait", "Asia/Qatar", "Asia/Bahrain", "Asia/Muscat"]
@@ -13,7 +13,7 @@ COUNTRIES = [("SA", _l("Saudi Arabia")), ("AE", _l("United Arab Emirates")), ("K
 
 
 class CompanyForm(FlaskForm):
-    """A new restaurant company with its first company admin."""
+    """A new restaurant company with its first company admin, who is invited by e-mail."""
 
     name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=255)])
     name_ar = StringField(_l("Name in Arabic"), validators=[Length(max=255)])
@@ -23,7 +23,6 @@ class CompanyForm(FlaskForm):
     admin_email = EmailField(_l("Admin e-mail"), validators=[DataRequired(), Email(), Length(max=255)])
     admin_first_name = StringField(_l("Admin first name"), validators=[DataRequired(), Length(max=100)])
     admin_last_name = StringField(_l("Admin last name"), validators=[DataRequired(), Length(max=100)])
-    admin_password = PasswordField(_l("Admin password"), validators=[DataRequired(), Length(min=8, max=200)])
 
     def validate_timezone(self, field):
         if field.data not in available_timezones():

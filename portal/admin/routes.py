@@ -28,12 +28,13 @@ def create_company_post():
             company = create_company(
                 name=form.name.data, name_ar=form.name_ar.data, timezone=form.timezone.data,
                 currency=form.currency.data, country_code=form.country_code.data,
-                admin_email=form.admin_email.data, admin_password=form.admin_password.data,
+                admin_email=form.admin_email.data,
                 admin_first_name=form.admin_first_name.data, admin_last_name=form.admin_last_name.data,
                 actor_id=current_user.id)
         except CompanyError as error:
             form.admin_email.errors.append(str(error))
         else:
-            flash(_("Created %(name)s.", name=company.name), "success")
+            flash(_("Created %(name)s. Its admin %(email)s was e-mailed an invitation to choose a password.",
+                    name=company.name, email=company.email), "success")
             return redirect(url_for("admin.companies"))
     return render_template("admin/companies.html", rows=list_companies(current_user.id), form=form), 422

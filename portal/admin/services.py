@@ -1,4 +1,5 @@
 """Operator work across companies; every call goes through tenancy.cross_tenant (audited)."""
+import secrets
 import uuid
 from zoneinfo import available_timezones
 
@@ -6,10 +7,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..account.services import send_invitation
 from ..auth.passwords import hash_password
 from ..extensions import db
 from ..models import Company, DeliveryOrder, IntegrationConfig, User, UserRole
-from ..tenancy import cross_tenant
+from ..tenancy import cross_tenant, tenant
 
 
 class CompanyError(ValueError):
@@ -35,16 +37,21 @@ def list_companies(actor_id=None):
     return rows
 
 
-def create_company(*, name, admin_email, admin_password, admin_first_name="Admin", admin_last_name="User",
+def create_company(*, name, admin_email, admin_password=None, admin_first_name="Admin", admin_last_name="User",
                    timezone="Asia/Riyadh", currency="SAR", country_code="SA", name_ar=None,
                    actor_id=None, company_id=None):
-    """Create a company and its first company admin (a company never exists without one)."""
+    """Create a company and its first company admin (a company never exists without one).
+
+    Without `admin_password` (the operator pages) the admin is invited: the e-mailed link lets them
+    choose their own password, which nobody else ever knows. The CLI may still bootstrap one.
+    """
     if timezone not in available_timezones():
         raise CompanyError(_l("Unknown time zone: %(zone)s", zone=timezone))
     company = Company(id=company_id or uuid.uuid4(), name=name.strip(), name_ar=(name_ar or None),
                       timezone=timezone, currency=currency.upper(), country_code=country_code.upper(),
                       email=admin_email.strip().lower())
-    admin = User(company_id=company.id, email=admin_email.strip().lower(), password=hash_password(admin_password),
+    password = admin_password or secrets.token_urlsafe(32)  # unguessable until the invitation is used
+    admin = User(company_id=company.id, email=admin_email.strip().lower(), password=hash_password(password),
                  first_name=admin_first_name, last_name=admin_last_name, role=UserRole.COMPANY_ADMIN)
     try:
         with cross_tenant(f"create company {company.name}", actor_id) as session:
@@ -66,4 +73,8 @@ def create_company(*, name, admin_email, admin_password, admin_first_name="Admin
             raise CompanyError(_l("This e-mail address is already in use.")) from error
         raise CompanyError(_l("The company could not be created: %(reason)s",
                               reason=str(error.orig).splitlines()[0])) from error
+    if admin_password is None:
+        with tenant(company.id):
+            send_invitation(db.session.get(User, admin.id), None)
+            db.session.commit()
     return company
