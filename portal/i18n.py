@@ -107,6 +107,8 @@ AUDIT_OPERATION_LABELS = {"INSERT": _l("created"), "UPDATE": _l("updated"), "DEL
                           "INVITED": _l("invited"), "INVITATION_ACCEPTED": _l("accepted the invitation"),
                           "TWO_FACTOR_ENABLED": _l("turned on two-step sign-in"),
                           "TWO_FACTOR_DISABLED": _l("turned off two-step sign-in"), "EXPORT": _l("exported"),
+                          "RECOVERY_CODES_RENEWED": _l("made new recovery codes"),
+                          "RECOVERY_CODE_USED": _l("signed in with a recovery code"),
                           "SUSPENDED": _l("suspended"), "REACTIVATED": _l("reactivated"),
                           "DELETED": _l("deleted"), "VIEW_AS_STARTED": _l("started viewing as company")}
 # Audited fields shown by name on the audit page; a field without a label is shown as "some field".
@@ -117,7 +119,9 @@ AUDIT_FIELD_LABELS = {"name": _l("Name"), "name_ar": _l("Arabic name"), "email":
                       "timezone": _l("Time zone"), "currency": _l("Currency"), "phone": _l("Phone"),
                       "order_number": _l("Order number"), "preparation_minutes": _l("Preparation minutes"),
                       "file": _l("File"), "path": _l("Page"), "platform": _l("Platform"),
-                      "subscription_status": _l("Subscription status"), "deleted_at": _l("Deleted at")}
+                      "subscription_status": _l("Subscription status"), "deleted_at": _l("Deleted at"),
+                      "two_factor_required": _l("Two-step sign-in required"),
+                      "totp_enabled_at": _l("Two-step sign-in since")}
 OUTCOME_LABELS = {WebhookOutcome.PROCESSED: _l("Processed"), WebhookOutcome.DUPLICATE: _l("Duplicate"),
                   WebhookOutcome.IGNORED: _l("Ignored"), WebhookOutcome.FAILED: _l("Failed, will retry"),
                   WebhookOutcome.DEAD: _l("Gave up"), WebhookOutcome.INVALID: _l("Invalid"),

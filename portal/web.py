@@ -10,7 +10,7 @@ import re
 
 from urllib.parse import urlsplit
 
-from flask import make_response, redirect, render_template, request, stream_with_context
+from flask import has_request_context, make_response, redirect, render_template, request, stream_with_context
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -74,6 +74,11 @@ def page_or_fragment(page_template, fragment_template, status=200, **context):
     """
     fragment = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
     return make_response(render_template(fragment_template if fragment else page_template, **context), status)
+
+
+def client_address():
+    """The address a request came from (ProxyFix has made it the client's behind a proxy); None outside one."""
+    return request.remote_addr if has_request_context() else None
 
 
 def safe_next(target, default=None):

@@ -43,3 +43,17 @@ class ChangePasswordForm(SetPasswordForm):
     def validate_password(self, field):
         if field.data and field.data == self.current_password.data:
             raise ValidationError(_l("Choose a password different from the current one."))
+
+
+class ConfirmCodeForm(FlaskForm):
+    """The first code from the authenticator app proves it was set up right."""
+
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "dir": "ltr"})
+
+
+class CurrentPasswordForm(FlaskForm):
+    """Turning two-step sign-in off, or making new recovery codes, asks for the password again."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})

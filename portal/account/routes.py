@@ -3,12 +3,14 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
+from ..auth import two_factor
 from ..auth.sessions import current_session_id, revoke_current
 from ..auth.tokens import INVITE, RESET, peek
 from ..extensions import db, limiter
-from .forms import ChangePasswordForm, ForgotPasswordForm, ProfileForm, SetPasswordForm
-from .services import (browser_label, change_password, end_other_sessions, open_sessions, request_password_reset,
-                       set_password_from_link, update_profile)
+from .forms import (ChangePasswordForm, ConfirmCodeForm, CurrentPasswordForm, ForgotPasswordForm, ProfileForm,
+                    SetPasswordForm)
+from .services import (browser_label, change_password, check_current_password, end_other_sessions, open_sessions,
+                       request_password_reset, set_password_from_link, turn_off_two_factor, update_profile)
 
 bp = Blueprint("account", __name__)
 
@@ -19,7 +21,11 @@ def _account_page(profile_form=None, password_form=None, status=200):
     return render_template("account/profile.html", profile_form=profile_form,
                            password_form=password_form or ChangePasswordForm(),
                            sessions=open_sessions(user), this_session=current_session_id(),
-                           browser_label=browser_label), status
+                           browser_label=browser_label, two_factor_on=two_factor.is_enabled(user),
+                           two_factor_required=two_factor.required_for(user),
+                           recovery_codes_left=two_factor.recovery_codes_left(user),
+                           codes_form=CurrentPasswordForm(prefix="codes"),
+                           off_form=CurrentPasswordForm(prefix="off")), status
 
 
 @bp.get("/account")
@@ -61,6 +67,59 @@ def end_sessions_post():
     flash(_("Other browsers signed out: %(num)d.", num=ended) if ended else _("No other browser was signed in."),
           "success")
     return redirect(url_for("account.profile"))
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"], endpoint="two_factor")
+@login_required
+def set_up_two_factor():
+    """Set up two-step sign-in: scan the QR code, then confirm with the first code; recovery codes follow."""
+    user = current_user._get_current_object()
+    if two_factor.is_enabled(user):
+        return redirect(url_for("account.profile") + "#two-step")
+    secret = two_factor.enrolment_secret(user)
+    form = ConfirmCodeForm()
+    status = 200
+    if form.validate_on_submit():
+        codes = two_factor.confirm_enrolment(user, form.code.data)
+        if codes:
+            return render_template("account/recovery_codes.html", codes=codes, first_time=True)
+        form.code.errors.append(_("That code is not right. Check that your phone's clock is right, and type the "
+                                  "newest code."))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    uri, qr_code = two_factor.provisioning(user, secret)
+    return render_template("account/two_factor.html", form=form, secret=secret, uri=uri, qr_code=qr_code,
+                           required=two_factor.required_for(user)), status
+
+
+@bp.post("/account/two-step/recovery-codes")
+@login_required
+def new_recovery_codes():
+    """Ten new recovery codes (the old ones stop working), after the password again."""
+    form = CurrentPasswordForm(prefix="codes")
+    if not two_factor.is_enabled(current_user):
+        return redirect(url_for("account.two_factor"))
+    error = check_current_password(current_user, form.current_password.data) if form.validate_on_submit() else \
+        _("Type your current password.")
+    if error:
+        flash(error, "error")
+        return redirect(url_for("account.profile") + "#two-step")
+    return render_template("account/recovery_codes.html", codes=two_factor.new_recovery_codes(current_user),
+                           first_time=False)
+
+
+@bp.post("/account/two-step/off")
+@login_required
+def turn_off_two_factor_post():
+    form = CurrentPasswordForm(prefix="off")
+    error = turn_off_two_factor(current_user, form.current_password.data) if form.validate_on_submit() else \
+        _("Type your current password.")
+    if error:
+        flash(error, "error")
+    else:
+        flash(_("Two-step sign-in is off. Your password alone signs you in."), "success")
+    return redirect(url_for("account.profile") + "#two-step")
 
 
 @bp.get("/forgot-password")

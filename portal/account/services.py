@@ -4,15 +4,15 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..auth import throttle, two_factor
 from ..auth.passwords import check_password, hash_password
-from ..auth import throttle
-from ..auth.services import client_address
 from ..auth.sessions import current_session_id, end_all_sessions
 from ..auth.tokens import INVITE, RESET, consume, issue
 from ..extensions import db
 from ..mail.services import send_mail
 from ..models import AuditLog, User, UserSession
 from ..tenancy import sign_in_lookup, tenant
+from ..web import client_address
 
 
 def _link(endpoint, token):
@@ -85,25 +85,41 @@ def update_profile(user, first_name, last_name, locale):
     db.session.commit()
 
 
-def change_password(user, current_password, new_password):
-    """None when changed (every other session ended, audited); else the message for the current-password field.
-
-    Wrong current passwords count like failed sign-ins, so an open session cannot be used to guess it.
-    """
+def check_current_password(user, password):
+    """None when `password` is the user's; else the message. Wrong ones count like failed sign-ins, so an
+    open session cannot be used to guess it (commits the count)."""
     address = client_address()
     if throttle.wait_seconds(user.email, address):
         return _("Too many wrong passwords. Wait a few minutes and try again.")
-    if not check_password(current_password, user.password):
-        notify = throttle.record_failure(user.email, address)
-        if notify:
-            throttle.sign_in_blocked.send(current_app._get_current_object(), account=user, address=address)
-        db.session.commit()
-        return _("Your current password is not correct.")
+    if check_password(password, user.password):
+        return None
+    if throttle.record_failure(user.email, address):
+        throttle.sign_in_blocked.send(current_app._get_current_object(), account=user, address=address)
+    db.session.commit()
+    return _("Your current password is not correct.")
+
+
+def change_password(user, current_password, new_password):
+    """None when changed (every other session ended, audited); else the message for the current-password field."""
+    error = check_current_password(user, current_password)
+    if error:
+        return error
     user.password = hash_password(new_password)
     end_all_sessions(user, except_id=current_session_id())
     db.session.add(AuditLog(table_name="users", operation="PASSWORD_CHANGED", record_id=user.id, user_id=user.id,
-                            company_id=user.company_id, ip_address=address))
+                            company_id=user.company_id, ip_address=client_address()))
     db.session.commit()
+    return None
+
+
+def turn_off_two_factor(user, password):
+    """None when turned off; else why not (the company requires it, or the password is wrong)."""
+    if two_factor.required_for(user):
+        return _("Your company requires two-step sign-in for admins, so it stays on.")
+    error = check_current_password(user, password)
+    if error:
+        return error
+    two_factor.disable(user)
     return None
 
 

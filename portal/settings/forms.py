@@ -40,6 +40,8 @@ class CompanyForm(FlaskForm):
                              description=_l("Printed on the kitchen ticket."))
     preparation_minutes = IntegerField(_l("Default preparation time (minutes)"),
                                        validators=[InputRequired(), NumberRange(min=1, max=180)])
+    two_factor_required = BooleanField(_l("Require two-step sign-in for company admins"),
+                                       description=_l("Admins without it set it up at their next page."))
     logo = FileField(_l("Logo"), description=_l("PNG, JPEG or WebP, at most 512 KB."))
     remove_logo = BooleanField(_l("Remove the logo"))
 

@@ -6,6 +6,10 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   // After a refused submit, the first field with an error gets the focus (not the autofocus field).
   const invalid = document.querySelector('[aria-invalid="true"]');

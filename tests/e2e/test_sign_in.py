@@ -127,6 +127,36 @@ def test_a_person_changes_their_own_password_from_their_name(page, company_admin
     page.wait_for_url(DASHBOARD)
 
 
+def test_two_step_sign_in_is_set_up_and_then_asked_for(page, company_admin, sign_in, artifacts_dir):
+    import time
+
+    import pyotp
+
+    sign_in(company_admin.email, company_admin.password)
+    page.goto("/account")
+    page.get_by_role("link", name="Set up two-step sign-in").click()
+    expect(page.locator(".qr-code img")).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "two-step-setup.png"), full_page=True)
+    page.get_by_text("Cannot scan? Type this key instead").click()
+    secret = page.locator(".secret-key").inner_text().replace(" ", "")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    page.get_by_role("link", name="I have saved them").click()
+    expect(page.locator("#two-step")).to_contain_text("Recovery codes left: 10.")
+
+    page.locator(".topbar").get_by_role("button", name="Sign out").click()
+    page.fill("#email", company_admin.email)
+    page.fill("#password", company_admin.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/login/two-step$"))
+    expect(page.locator("#code")).to_be_focused()
+    page.fill("#code", pyotp.TOTP(secret).at(time.time() + 30))  # the next step: this one is used
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(DASHBOARD)
+
+
 def test_login_form_works_by_keyboard(page, company_admin):
     page.goto("/login")
 

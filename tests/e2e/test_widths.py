@@ -15,7 +15,7 @@ PAGES = ("/", "/board", "/orders/", "/menu/", "/menu/mappings", "/menu/availabil
          "/menu/import", "/menu/products/new", "/loyalty/", "/loyalty/customers", "/loyalty/program/new",
          "/reports/", "/reports/money", "/reports/health", "/reports/reconciliation", "/integrations/",
          "/webhooks/log", "/users/", "/users/new", "/audit/", "/outbox/", "/settings/", "/settings/hours",
-         "/settings/alerts", "/account", "/forgot-password")
+         "/settings/alerts", "/account", "/account/two-step", "/forgot-password")
 # Pages reached from a list: the first link of its kind on that list.
 DETAILS = (("/orders/", "a.order-link, table a[href*='/orders/']"), ("/menu/", "a.product-name"),
            ("/integrations/", "a[href*='/integrations/'][href$='/edit']"),
