@@ -6,6 +6,15 @@ app's templates behind the others' backs. Like tasks.py, this module may import 
 """
 
 
+def pct_class(percent):
+    """The `pct-N` class (N a multiple of 5, 0–100) that portal.css sizes a bar or shades a cell by."""
+    try:
+        value = float(percent)
+    except (TypeError, ValueError):
+        value = 0.0
+    return f"pct-{int(min(100.0, max(0.0, value)) / 5 + 0.5) * 5}"
+
+
 def register(app):
     from . import i18n
     from .analytics import routes as analytics
@@ -20,6 +29,8 @@ def register(app):
         "sync_label": analytics.sync_label, "minutes_label": analytics.minutes_label,
         # loyalty
         "format_date_short": loyalty.format_date_short,
+        # bars and heat without style="" (the CSP allows no inline styles): a class per 5 %
+        "pct_class": pct_class,
     })
     app.jinja_env.globals.update({
         "report_value": analytics.report_value,

@@ -67,6 +67,8 @@
       if (window.Chart.getChart(canvas)) return;
       const source = document.getElementById(canvas.dataset.chart);
       if (!source) return;
+      const box = canvas.parentElement;  // its height comes as data (the CSP allows no inline styles)
+      if (box && box.dataset.height) box.style.height = `${box.dataset.height}px`;
       const chart = new window.Chart(canvas, config(JSON.parse(source.textContent)));
       drawn.add(chart);
       canvas.dataset.drawn = String(++draws);

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -99,10 +100,17 @@ def live_server(app):
 
 @pytest.fixture
 def page(request, browser, live_server, artifacts_dir):
-    """A fresh browser context (no cookies, 1280x860) per test; a screenshot is saved if the test fails."""
+    """A fresh browser context (no cookies, 1280x860) per test; a screenshot is saved if the test fails.
+
+    Every test also fails if the page broke the Content-Security-Policy (an inline style or script
+    that the browser refused), which would leave something unstyled or dead for real users.
+    """
     context = browser.new_context(base_url=live_server, viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
+    refused = []
+    tab.on("console", lambda message: refused.append(f"{tab.url}: {message.text}")
+           if "Content Security Policy" in message.text else None)
     yield tab
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -110,6 +118,7 @@ def page(request, browser, live_server, artifacts_dir):
         with contextlib.suppress(Exception):  # the page may be gone; the failure itself is what matters
             tab.screenshot(path=str(artifacts_dir / f"failed-{name}.png"), full_page=True)
     context.close()
+    assert not refused, "the browser refused by CSP:\n" + "\n".join(refused[:10])
 
 
 # The demo's rows, table by table, copied out after the session's first seed (seeding takes ~20 s;
@@ -175,3 +184,17 @@ def sign_in(page):
         return page
 
     return do
+
+
+def wait_until(page, expression, arg=None, timeout_ms=10_000):
+    """Poll `expression` (JS, as page.evaluate takes it) until it is truthy.
+
+    Playwright's wait_for_function evaluates its predicate with eval inside the page, which the
+    portal's Content-Security-Policy (no unsafe-eval) refuses; page.evaluate goes through the
+    DevTools protocol, which the policy does not govern.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_ms} ms waiting for: {expression}")
+        page.wait_for_timeout(100)

@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = pytest.mark.e2e
 
 
@@ -30,8 +32,8 @@ def test_manager_reads_the_dashboard_changes_the_range_and_sees_charts_redraw(pa
     # A quick range: the report region is swapped, every chart is drawn again with 7 days.
     page.get_by_role("link", name="Last 7 days").click()
     page.wait_for_selector("#report[data-days='7']")
-    page.wait_for_function(
-        "first => { const c = document.querySelector('canvas[data-chart=chart-data-orders_by_day]');"
+    wait_until(
+        page, "first => { const c = document.querySelector('canvas[data-chart=chart-data-orders_by_day]');"
         " return c && c.dataset.drawn && c.dataset.drawn !== first; }", arg=first)
     assert len(chart_labels(page, "orders_by_day")) == 7
     assert page.url.endswith("/reports/?from=" + page.get_attribute("#report", "data-start")
@@ -49,7 +51,7 @@ def test_manager_reads_the_dashboard_changes_the_range_and_sees_charts_redraw(pa
 
     # One platform: the stacked chart has Careem alone, and the table under it says the same.
     page.select_option("#report-platform", "CAREEM")
-    page.wait_for_function("() => { const c = document.querySelector('canvas[data-chart=chart-data-orders_by_day]');"
+    wait_until(page, "() => { const c = document.querySelector('canvas[data-chart=chart-data-orders_by_day]');"
                            " const chart = c && window.Chart.getChart(c);"
                            " return chart && chart.data.datasets.length === 1 && chart.data.datasets[0].label === 'Careem'; }")
     page.locator("#chart-orders_by_day summary").click()

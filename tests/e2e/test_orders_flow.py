@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.models import Product
 from portal.platforms import adapter_for
 from portal.tenancy import tenant
+from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +100,7 @@ def test_new_order_alert_asks_for_sound_and_pulses(page, sign_in, live_server, k
     _post_webhook(live_server, integration_id, _careem_order(70000003))
     card = page.locator(".order-card.is-pending", has_text="#70000003")
     card.wait_for(timeout=2500)
-    page.wait_for_function("document.title.startsWith('(1)')", timeout=6000)
+    wait_until(page, "document.title.startsWith('(1)')", timeout_ms=6000)
     card.focus()
     page.keyboard.press("a")  # a = accept the focused card
     page.locator(".lane-preparing .order-card", has_text="#70000003").wait_for()
