@@ -1,9 +1,13 @@
 """The embedded PostgreSQL (pgserver wheel) used when DATABASE_URL is unset."""
+import atexit
 import importlib
 import json
 import logging
 import os
+import signal
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -19,6 +23,13 @@ def owner_url(instance_path):
         repair_process_list(pgdata)
         logger.info("Starting the embedded PostgreSQL in %s", pgdata)
         _servers[pgdata] = pgserver.get_server(pgdata, cleanup_mode="stop")
+        # pgserver stops the server when the last process using it exits, by a list of their pids that
+        # each removes itself from at exit. A process ended by SIGTERM never did (make run's worker and
+        # simulator), so Ctrl+C left PostgreSQL running. Now SIGTERM is a normal exit, and the pids of
+        # processes gone without a word are dropped first (atexit runs this before pgserver's own).
+        forget_exited_processes(pgdata)
+        atexit.register(forget_exited_processes, pgdata)
+        _exit_normally_on_sigterm()
     return _servers[pgdata].get_uri()
 
 
@@ -52,6 +63,33 @@ def private_runtime_dir(instance_path):
             continue
         return candidate.resolve()
     raise RuntimeError("no private runtime directory for the embedded PostgreSQL")
+
+
+def forget_exited_processes(pgdata):
+    """Drop from pgserver's list the processes that have ended (or are zombies), keeping this one."""
+    import psutil  # a pgserver dependency
+
+    path = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return
+
+    def alive(pid):
+        try:
+            return pid == os.getpid() or psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    living = [pid for pid in pids if alive(pid)]
+    if living != pids:
+        path.write_text(json.dumps(living))
+
+
+def _exit_normally_on_sigterm():
+    """SIGTERM raises SystemExit, so atexit handlers run (unless the program has its own handler)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def repair_process_list(pgdata):

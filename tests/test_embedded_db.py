@@ -49,3 +49,22 @@ def test_a_runtime_directory_someone_else_could_swap_is_not_used(tmp_path, monke
     (shared / f"runtime-{__import__('os').getuid()}").symlink_to(tmp_path / "elsewhere")
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(shared))
     assert private_runtime_dir(tmp_path / "instance") == (tmp_path / "instance" / "run").resolve()
+
+
+def test_processes_gone_without_a_word_leave_the_server_list(tmp_path):
+    """pgserver stops PostgreSQL when the last listed process exits; a dead pid would keep it running."""
+    import os
+    import subprocess
+
+    from portal.embedded_db import forget_exited_processes
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        (tmp_path / ".handle_pids.json").write_text(json.dumps([gone.pid, os.getpid(), alive.pid]))
+        forget_exited_processes(tmp_path)
+        assert json.loads((tmp_path / ".handle_pids.json").read_text()) == [os.getpid(), alive.pid]
+    finally:
+        alive.kill()
+        alive.wait()
