@@ -166,6 +166,11 @@ def audit_value(value):
     return value
 
 
+COMPANY_STATUS_LABELS = {"active": _l("Active"), "suspended": _l("Suspended"), "deleted": _l("Deleted")}
+SUBSCRIPTION_LABELS = {"trial": _l("Trial"), "active": _l("Active"), "past_due": _l("Payment overdue"),
+                       "cancelled": _l("Cancelled")}
+
+
 def register_filters(app):
     app.jinja_env.filters["audit_field_label"] = audit_field_label
     app.jinja_env.filters["audit_value"] = audit_value
@@ -175,6 +180,8 @@ def register_filters(app):
     app.jinja_env.filters["audit_table_label"] = _label(AUDIT_TABLE_LABELS)
     app.jinja_env.filters["audit_operation_label"] = audit_operation_label
     app.jinja_env.filters["outcome_label"] = _label(OUTCOME_LABELS)
+    app.jinja_env.filters["company_status_label"] = _label(COMPANY_STATUS_LABELS)
+    app.jinja_env.filters["subscription_label"] = _label(SUBSCRIPTION_LABELS)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["timezone_label"] = timezone_label

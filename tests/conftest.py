@@ -100,8 +100,16 @@ def clean_tables(request, owner_conninfo):
     with psycopg.connect(owner_conninfo, autocommit=True) as connection:
         tables = [row[0] for row in connection.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
-        if tables:
-            connection.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")
+        # DELETE from the tables a test wrote to, with foreign-key and audit triggers off for the owner's
+        # session (replica role): every row goes, so nothing dangles. TRUNCATE … CASCADE made new files
+        # for all sixty-odd tables after every test, ~250 ms each time: a third of the suite.
+        used = [row[0] for row in connection.execute(" UNION ALL ".join(
+            f"(SELECT '{table}' FROM \"{table}\" LIMIT 1)" for table in tables))] if tables else []
+        if used:
+            with connection.transaction():
+                connection.execute("SET LOCAL session_replication_role = replica")
+                for table in used:
+                    connection.execute(f'DELETE FROM "{table}"')
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -4,7 +4,9 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from ..i18n import SUBSCRIPTION_LABELS
 
 GULF_TIMEZONES = ["Asia/Riyadh", "Asia/Dubai", "Asia/Kuwait", "Asia/Qatar", "Asia/Bahrain", "Asia/Muscat"]
 CURRENCIES = [("SAR", "SAR"), ("AED", "AED"), ("KWD", "KWD"), ("QAR", "QAR"), ("BHD", "BHD"), ("OMR", "OMR")]
@@ -27,3 +29,16 @@ class CompanyForm(FlaskForm):
     def validate_timezone(self, field):
         if field.data not in available_timezones():
             raise ValidationError(_l("Unknown time zone."))
+
+
+class CompanyDetailsForm(FlaskForm):
+    """What an operator edits on a company's page (its admins edit the rest in Company settings)."""
+
+    name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=255)])
+    name_ar = StringField(_l("Name in Arabic"), validators=[Length(max=255)])
+    email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=255)])
+    subscription_status = SelectField(_l("Subscription"), choices=list(SUBSCRIPTION_LABELS.items()))
+
+
+class DeleteCompanyForm(FlaskForm):
+    confirm_name = StringField(_l("Type the company's name to confirm"), validators=[DataRequired(), Length(max=255)])

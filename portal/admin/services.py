@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..account.services import send_invitation
 from ..auth.passwords import hash_password
 from ..extensions import db
-from ..models import Company, DeliveryOrder, IntegrationConfig, User, UserRole
+from ..models import AuditLog, Company, DeliveryOrder, IntegrationConfig, User, UserRole
 from ..tenancy import cross_tenant, tenant
 
 
@@ -18,23 +18,110 @@ class CompanyError(ValueError):
     """A company could not be created; the message says why."""
 
 
-def list_companies(actor_id=None):
-    """Every company with its user and integration counts and its orders of the last 30 days."""
+STATUSES = ("active", "suspended", "deleted")
+SUBSCRIPTION_STATUSES = ("trial", "active", "past_due", "cancelled")
+
+
+def _status_filter(query, status):
+    if status == "any":
+        return query
+    if status == "deleted":
+        return query.where(Company.deleted_at.is_not(None))
+    query = query.where(Company.deleted_at.is_(None))
+    if status == "active":
+        return query.where(Company.is_active.is_(True))
+    if status == "suspended":
+        return query.where(Company.is_active.is_(False))
+    return query
+
+
+def list_companies(actor_id=None, search="", status="", company_id=None):
+    """Companies (not deleted ones unless asked) with user, integration and 30-day order counts and the
+    last order; an audited cross-tenant read."""
     users = select(func.count()).where(User.company_id == Company.id, User.deleted_at.is_(None))
     integrations = select(func.count()).where(IntegrationConfig.company_id == Company.id)
     recent_orders = select(func.count()).where(
         DeliveryOrder.company_id == Company.id,
         DeliveryOrder.created_at >= func.now() - func.make_interval(0, 0, 0, 30))
-    with cross_tenant("list companies", actor_id) as session:
-        rows = session.execute(
-            select(Company, users.scalar_subquery().label("users"),
+    last_order = select(func.max(DeliveryOrder.created_at)).where(DeliveryOrder.company_id == Company.id)
+    query = select(Company, users.scalar_subquery().label("users"),
                    integrations.scalar_subquery().label("integrations"),
-                   recent_orders.scalar_subquery().label("recent_orders"))
-            .order_by(Company.name)).all()
+                   recent_orders.scalar_subquery().label("recent_orders"),
+                   last_order.scalar_subquery().label("last_order")).order_by(Company.name)
+    query = _status_filter(query, status)
+    if company_id is not None:
+        query = query.where(Company.id == company_id)
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(Company.name.ilike(pattern) | Company.name_ar.ilike(pattern) |
+                            Company.email.ilike(pattern))
+    with cross_tenant("list companies", actor_id) as session:
+        rows = session.execute(query.limit(500)).all()
         for company, *_ in rows:
             session.expunge(company)  # else the commit expires them and they reload under our own tenant only
     db.session.commit()  # keep the audit record of the access
     return rows
+
+
+def get_company(company_id, actor_id):
+    """One company with its figures (list_companies' row), or None; audited."""
+    rows = list_companies(actor_id, status="any", company_id=company_id)
+    return rows[0] if rows else None
+
+
+def _change_company(company_id, actor, reason, change, operation, values):
+    """Apply `change(company)` across tenants and audit `operation` in that company's log; commits."""
+    try:
+        with cross_tenant(reason, actor.id) as session:
+            company = session.get(Company, company_id)
+            if company is None:
+                raise CompanyError(_l("There is no such company."))
+            change(company)
+            session.add(AuditLog(table_name="companies", operation=operation, record_id=company.id,
+                                 user_id=actor.id, company_id=company.id, new_values=values))
+            session.flush()
+    except CompanyError:
+        db.session.rollback()  # nothing changes, not even half
+        raise
+    db.session.commit()
+
+
+def update_company_details(company_id, actor, *, name, name_ar, email, subscription_status):
+    if subscription_status not in SUBSCRIPTION_STATUSES:
+        raise CompanyError(_l("Unknown subscription status."))
+
+    def change(company):
+        company.name, company.name_ar = name.strip(), (name_ar or "").strip() or None
+        company.email = (email or "").strip().lower() or None
+        company.subscription_status = subscription_status
+    _change_company(company_id, actor, "edit company", change, "UPDATE_BY_OPERATOR",
+                    {"subscription_status": subscription_status})
+
+
+def set_suspended(company_id, actor, suspended):
+    """Suspend (nobody signs in, webhooks answered 503 so platforms retry later, nothing deleted) or reactivate."""
+    if suspended and company_id == actor.company_id:
+        raise CompanyError(_l("You cannot suspend your own company: you would be signed out with it."))
+
+    def change(company):
+        if company.deleted_at is not None:
+            raise CompanyError(_l("This company is deleted."))
+        company.is_active = not suspended
+    _change_company(company_id, actor, "suspend company" if suspended else "reactivate company", change,
+                    "SUSPENDED" if suspended else "REACTIVATED", {"is_active": not suspended})
+
+
+def soft_delete(company_id, actor, typed_name):
+    """Mark deleted (the seed's deleted_at; rows stay), after the operator types the company's name."""
+    if company_id == actor.company_id:
+        raise CompanyError(_l("You cannot delete your own company."))
+
+    def change(company):
+        if (typed_name or "").strip() != company.name:
+            raise CompanyError(_l("Type the company's name exactly as shown to delete it."))
+        company.deleted_at = func.now()
+        company.is_active = False
+    _change_company(company_id, actor, "delete company", change, "DELETED", {"deleted": True})
 
 
 def create_company(*, name, admin_email, admin_password=None, admin_first_name="Admin", admin_last_name="User",
