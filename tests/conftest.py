@@ -188,6 +188,17 @@ def two_companies(make_company):
     return make_company("Alpha Kitchen"), make_company("Beta Grill", currency="KWD", timezone="Asia/Kuwait")
 
 
+def owner_rows(conninfo, sql, *params):
+    """Rows of `sql` as the owner (sees every company): for arranging and checking, never for the app's reads."""
+    with psycopg.connect(conninfo) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def owner_execute(conninfo, sql, *params):
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(sql, params)
+
+
 def csrf_token(client, path="/login"):
     """The CSRF token the page at `path` carries (as a browser would read it)."""
     page = client.get(path).get_data(as_text=True)

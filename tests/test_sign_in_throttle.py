@@ -1,8 +1,7 @@
 """Failed sign-ins: tight per account+address, loose per account, per address; the owner's own devices stay usable."""
-import psycopg
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, owner_execute, owner_rows
 from tests.test_auth import assert_not_signed_in, post_login
 
 PAUSED = "Too many failed sign-ins"
@@ -14,14 +13,6 @@ def fail(app, email, ip, times):
         assert response.status_code == 200, attempt
 
 
-def owner_rows(conninfo, sql, *params):
-    with psycopg.connect(conninfo) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
-def owner_execute(conninfo, sql, *params):
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(sql, params)
 
 
 def security_emails(conninfo, to):

@@ -3,24 +3,15 @@ import html
 import re
 import time
 
-import psycopg
 import pyotp
 import pytest
 
-from tests.conftest import PASSWORD, Auth, csrf_token
+from tests.conftest import PASSWORD, Auth, csrf_token, owner_execute, owner_rows
 
 SECRET = re.compile(r'<code class="secret-key" dir="ltr">([A-Z2-7 ]+)</code>')
 CODES = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
 
 
-def rows(conninfo, sql, *params):
-    with psycopg.connect(conninfo) as connection:
-        return connection.execute(sql, params).fetchall()
-
-
-def owner_execute(conninfo, sql, *params):
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(sql, params)
 
 
 def code_at(secret, offset_steps=0):
@@ -67,17 +58,17 @@ def test_enrolment_needs_a_right_code_and_stores_only_hashes(auth, alpha, owner_
     wrong = auth.post("/account/two-step", {"code": "000000" if code_at(secret) != "000000" else "111111"},
                       page="/account/two-step")
     assert wrong.status_code == 422 and "That code is not right" in wrong.get_data(as_text=True)
-    assert rows(owner_conninfo, "SELECT totp_enabled_at FROM users WHERE email = %s", alpha.email("MANAGER")) \
+    assert owner_rows(owner_conninfo, "SELECT totp_enabled_at FROM users WHERE email = %s", alpha.email("MANAGER")) \
         == [(None,)]
 
     response = auth.post("/account/two-step", {"code": code_at(secret)}, page="/account/two-step")
 
     codes = CODES.findall(response.get_data(as_text=True))
     assert len(set(codes)) == 10
-    (stored_secret, enabled), = rows(owner_conninfo, "SELECT totp_secret, totp_enabled_at FROM users WHERE email = %s",
+    (stored_secret, enabled), = owner_rows(owner_conninfo, "SELECT totp_secret, totp_enabled_at FROM users WHERE email = %s",
                                      alpha.email("MANAGER"))
     assert enabled is not None and secret not in stored_secret  # sealed, not plain
-    hashes = {row[0] for row in rows(owner_conninfo, "SELECT code_hash FROM recovery_codes")}
+    hashes = {row[0] for row in owner_rows(owner_conninfo, "SELECT code_hash FROM recovery_codes")}
     assert len(hashes) == 10 and not hashes & {code.replace("-", "") for code in codes}
     assert "On" in auth.client.get("/account").get_data(as_text=True)
 
@@ -114,7 +105,7 @@ def test_a_recovery_code_works_once(app, auth, alpha, owner_conninfo):
 
     again, _ = password_step(app, alpha.email("USER"))
     assert code_step(again, codes[3]).status_code == 422
-    operations = [row[0] for row in rows(owner_conninfo, "SELECT operation FROM audit_logs WHERE record_id = %s",
+    operations = [row[0] for row in owner_rows(owner_conninfo, "SELECT operation FROM audit_logs WHERE record_id = %s",
                                          alpha.user_id("USER"))]
     assert "RECOVERY_CODE_USED" in operations and "TWO_FACTOR_ENABLED" in operations
 
@@ -179,7 +170,7 @@ def test_a_company_that_requires_it_sends_admins_to_set_it_up(app, alpha, owner_
     refused = admin.post("/account/two-step/off", {"off-current_password": PASSWORD}, page="/account",
                          follow_redirects=True)
     assert "so it stays on" in refused.get_data(as_text=True)
-    assert rows(owner_conninfo, "SELECT totp_enabled_at IS NOT NULL FROM users WHERE email = %s",
+    assert owner_rows(owner_conninfo, "SELECT totp_enabled_at IS NOT NULL FROM users WHERE email = %s",
                 alpha.email("COMPANY_ADMIN")) == [(True,)]
 
 
@@ -193,7 +184,7 @@ def test_an_admin_turns_the_requirement_on_in_company_settings(auth, alpha, owne
     form.pop("remove_logo", None)
     response = auth.post("/settings/", form, page="/settings/")
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    assert rows(owner_conninfo, "SELECT two_factor_required FROM companies WHERE id = %s", alpha.id) == [(True,)]
+    assert owner_rows(owner_conninfo, "SELECT two_factor_required FROM companies WHERE id = %s", alpha.id) == [(True,)]
     assert auth.client.get("/").headers["Location"] == "/account/two-step"
 
 
@@ -206,7 +197,7 @@ def test_turning_it_off_needs_the_password(app, auth, alpha, owner_conninfo):
     assert "Your current password is not correct." in wrong.get_data(as_text=True)
     assert auth.post("/account/two-step/off", {"off-current_password": PASSWORD}, page="/account").status_code == 302
 
-    assert rows(owner_conninfo, "SELECT count(*) FROM recovery_codes") == [(0,)]
+    assert owner_rows(owner_conninfo, "SELECT count(*) FROM recovery_codes") == [(0,)]
     client, response = password_step(app, alpha.email("USER"))
     assert response.headers["Location"] == "/" and signed_in(client)
 
@@ -226,12 +217,12 @@ def test_new_recovery_codes_replace_the_old_ones(app, auth, alpha):
 def test_the_secret_never_reaches_the_audit_trail_and_steps_are_not_changes(app, auth, alpha, owner_conninfo):
     auth.login(alpha.email("USER"))
     secret, _ = enrol(auth)
-    before = rows(owner_conninfo, "SELECT count(*) FROM audit_logs WHERE table_name = 'users' AND operation = 'UPDATE'")
+    before = owner_rows(owner_conninfo, "SELECT count(*) FROM audit_logs WHERE table_name = 'users' AND operation = 'UPDATE'")
     client, _ = password_step(app, alpha.email("USER"))
     code_step(client, code_at(secret, 1))
 
-    trail = rows(owner_conninfo, "SELECT coalesce(string_agg(coalesce(old_values::text, '') || "
+    trail = owner_rows(owner_conninfo, "SELECT coalesce(string_agg(coalesce(old_values::text, '') || "
                                  "coalesce(new_values::text, ''), ''), '') FROM audit_logs")[0][0]
     assert "totp_secret" not in trail and secret not in trail
-    after = rows(owner_conninfo, "SELECT count(*) FROM audit_logs WHERE table_name = 'users' AND operation = 'UPDATE'")
+    after = owner_rows(owner_conninfo, "SELECT count(*) FROM audit_logs WHERE table_name = 'users' AND operation = 'UPDATE'")
     assert after == before  # a sign-in moves totp_last_step (and last_login_at): bookkeeping, not a change
