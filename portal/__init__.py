@@ -156,6 +156,11 @@ def register_request_hooks(app):
 
 
 def register_error_handlers(app):
+    from sqlalchemy.exc import DBAPIError
+
+    from .auth.view_as import ReadOnlyView
+    from .tenancy import is_read_only_error
+
     def page(code, title, message):
         if request.headers.get("HX-Request"):
             return render_template("errors/_message.html", title=title, message=message), code
@@ -174,6 +179,20 @@ def register_error_handlers(app):
     @app.errorhandler(403)
     def forbidden(error):
         return page(403, _("Not allowed"), _("Your role does not give access to this page."))
+
+    @app.errorhandler(ReadOnlyView)
+    def read_only_view(error):
+        return page(403, _("Read-only view"),
+                    _("You are viewing this company read-only: nothing can be changed. "
+                      "Stop viewing to work as yourself."))
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        """A write the database refused in a read-only view is that view's answer; anything else is a 500."""
+        db.session.rollback()
+        if is_read_only_error(error):
+            return read_only_view(error)
+        raise error
 
     @app.errorhandler(404)
     def not_found(error):
@@ -206,13 +225,15 @@ def register_template_helpers(app):
 
     @app.context_processor
     def inject_navigation():
+        from .auth.view_as import current_state
         from .navigation import current_section, navigation_for
         user = current_user if current_user.is_authenticated else None
         settings = navigation_for(user, "settings")
         section = current_section(request.endpoint)
         return {"navigation": navigation_for(user, "main"), "settings_navigation": settings, "section": section,
                 "in_settings": section in {endpoint for endpoint, _ in settings},
-                "current_locale": session.get("locale")}
+                "current_locale": session.get("locale"),
+                "view_as": current_state(user) if user else None, "viewing_as": g.get("viewing_as")}
 
     @app.get("/favicon.ico")
     def favicon():

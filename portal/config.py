@@ -48,6 +48,7 @@ class Config:
     SIGN_IN_PAIR_FAILURES = int(os.environ.get("SIGN_IN_PAIR_FAILURES", "5"))
     SIGN_IN_ACCOUNT_FAILURES = int(os.environ.get("SIGN_IN_ACCOUNT_FAILURES", "20"))
     SIGN_IN_ADDRESS_FAILURES = int(os.environ.get("SIGN_IN_ADDRESS_FAILURES", "50"))
+    VIEW_AS_MINUTES = int(os.environ.get("VIEW_AS_MINUTES", "30"))  # a super admin's read-only view of a company
 
     WEBHOOK_RATE_LIMIT = os.environ.get("WEBHOOK_RATE_LIMIT", "1200 per minute")  # per integration
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", str(256 * 1024)))

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from babel.dates import get_timezone_location
 from babel.numbers import format_currency, get_currency_symbol
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,15 +26,20 @@ def select_locale():
     if current_user and current_user.is_authenticated:
         if current_user.locale in languages:
             return current_user.locale
-        if current_user.company.default_language in languages:
-            return current_user.company.default_language
+        if _company().default_language in languages:
+            return _company().default_language
     return request.accept_languages.best_match(languages) or "en"
+
+
+def _company():
+    """The company the page is about: the user's own, or the one a super admin is viewing."""
+    return g.get("company") or current_user.company
 
 
 def select_timezone():
     """Everything is stored in UTC and shown in the signed-in company's time zone."""
     if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user.company.timezone
+        return _company().timezone
     return "UTC"
 
 
@@ -47,7 +52,7 @@ def money(amount, currency=None):
     if amount is None:
         return "—"
     if currency is None:
-        currency = current_user.company.currency if current_user.is_authenticated else "SAR"
+        currency = _company().currency if current_user.is_authenticated else "SAR"
     text = format_currency(Decimal(amount), currency, locale=get_locale(),
                            format_type="standard", currency_digits=True)
     # Babel skips CLDR's currency spacing: "SAR12.50" should read "SAR 12.50" (a no-break space).
@@ -110,7 +115,9 @@ AUDIT_OPERATION_LABELS = {"INSERT": _l("created"), "UPDATE": _l("updated"), "DEL
                           "RECOVERY_CODES_RENEWED": _l("made new recovery codes"),
                           "RECOVERY_CODE_USED": _l("signed in with a recovery code"),
                           "SUSPENDED": _l("suspended"), "REACTIVATED": _l("reactivated"),
-                          "DELETED": _l("deleted"), "VIEW_AS_STARTED": _l("started viewing as company")}
+                          "DELETED": _l("deleted"), "VIEW_AS_STARTED": _l("started viewing as company"),
+                          "VIEW_AS_ENDED": _l("stopped viewing as company"),
+                          "UPDATE_BY_OPERATOR": _l("updated by the operator")}
 # Audited fields shown by name on the audit page; a field without a label is shown as "some field".
 AUDIT_FIELD_LABELS = {"name": _l("Name"), "name_ar": _l("Arabic name"), "email": _l("E-mail"),
                       "first_name": _l("First name"), "last_name": _l("Last name"), "role": _l("Role"),
@@ -119,7 +126,8 @@ AUDIT_FIELD_LABELS = {"name": _l("Name"), "name_ar": _l("Arabic name"), "email":
                       "timezone": _l("Time zone"), "currency": _l("Currency"), "phone": _l("Phone"),
                       "order_number": _l("Order number"), "preparation_minutes": _l("Preparation minutes"),
                       "file": _l("File"), "path": _l("Page"), "platform": _l("Platform"),
-                      "subscription_status": _l("Subscription status"), "deleted_at": _l("Deleted at"),
+                      "subscription_status": _l("Subscription status"), "read_only": _l("Read-only"),
+                      "deleted_at": _l("Deleted at"),
                       "two_factor_required": _l("Two-step sign-in required"),
                       "totp_enabled_at": _l("Two-step sign-in since")}
 OUTCOME_LABELS = {WebhookOutcome.PROCESSED: _l("Processed"), WebhookOutcome.DUPLICATE: _l("Duplicate"),

@@ -8,6 +8,8 @@ still only sees the current tenant, and no tenant means no rows.
 The only ways around the tenant are here too, each narrow and grep-able:
 `sign_in_lookup` (find an account by e-mail before the tenant is known), `sign_in_scope` (the
 sign-in throttle's counters, which belong to no tenant) and `cross_tenant` (audited super-admin access).
+`read_only_request` makes every transaction of the rest of a request read-only (a super admin viewing a
+company): PostgreSQL itself then refuses any write, whatever a view tries.
 """
 from contextlib import contextmanager
 from enum import StrEnum
@@ -41,11 +43,16 @@ def current_company_id():
     return g.get("company_id") if has_app_context() else None
 
 
+_SET_READ_ONLY = text("SELECT set_config('transaction_read_only', 'on', true)")
+
+
 def _apply(connection):
     company_id = current_company_id()
     user_id = g.get("user_id") if has_app_context() else None
     connection.execute(_SET_TENANT, {"company_id": str(company_id or ""),
                                      "user_id": str(user_id or "")})
+    if has_app_context() and g.get("read_only"):
+        connection.execute(_SET_READ_ONLY)
 
 
 @event.listens_for(Session, "after_begin")
@@ -61,6 +68,19 @@ def use_company(company_id, user_id=None):
     session = db.session()
     if session.in_transaction():
         _apply(session.connection())
+
+
+def read_only_request():
+    """From now until the request ends, every transaction is read-only (an open one too); never undone."""
+    g.read_only = True
+    session = db.session()
+    if session.in_transaction():
+        session.connection().execute(_SET_READ_ONLY)
+
+
+def is_read_only_error(error):
+    """True when PostgreSQL refused a write because the transaction is read-only."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "25006"
 
 
 @contextmanager

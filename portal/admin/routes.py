@@ -4,12 +4,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..auth import view_as
 from ..auth.decorators import roles_required
 from ..extensions import db
 from ..models import UserRole
 from .forms import CompanyDetailsForm, CompanyForm, DeleteCompanyForm
-from .services import (STATUSES, CompanyError, create_company, get_company, list_companies, set_suspended,
-                       soft_delete, update_company_details)
+from .services import (STATUSES, CompanyError, create_company, get_company, list_companies, record_view_as,
+                       set_suspended, soft_delete, update_company_details)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -122,3 +123,35 @@ def delete_company(company_id):
             return redirect(url_for("admin.companies"))
     db.session.rollback()
     return _company_page(company_id, delete_form=form, status_code=422)
+
+
+@bp.post("/companies/<uuid:company_id>/view-as")
+@roles_required(UserRole.SUPER_ADMIN)
+def view_as_company(company_id):
+    """See the company's pages as its admin would, read-only, for VIEW_AS_MINUTES; audited in its log."""
+    previous = view_as.stop()
+    if previous is not None and previous != company_id:
+        record_view_as(previous, current_user, started=False)
+    try:
+        viewed_id, name, name_ar = record_view_as(company_id, current_user, started=True)
+    except CompanyError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.company", company_id=company_id))
+    view_as.start(viewed_id, name, name_ar)
+    flash(_("You are viewing %(name)s read-only. Nothing you do here changes it.", name=name), "info")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.post("/view-as/stop")
+@roles_required(UserRole.SUPER_ADMIN)
+def stop_view_as():
+    """Back to one's own company; the end is audited in the viewed company's log."""
+    company_id = view_as.stop()
+    if company_id is None:
+        return redirect(url_for("admin.companies"))
+    try:
+        record_view_as(company_id, current_user, started=False)
+    except CompanyError:
+        return redirect(url_for("admin.companies"))
+    flash(_("You stopped viewing that company."), "info")
+    return redirect(url_for("admin.company", company_id=company_id))

@@ -86,6 +86,21 @@ def _change_company(company_id, actor, reason, change, operation, values):
     db.session.commit()
 
 
+def record_view_as(company_id, actor, started):
+    """Audit, in the viewed company's own log, that an operator began or ended a read-only view of it.
+
+    Returns the company's (id, name, name_ar); raises CompanyError when it cannot be viewed (unknown or deleted)."""
+    viewed = []
+
+    def check(company):
+        if started and company.deleted_at is not None:
+            raise CompanyError(_l("This company is deleted."))
+        viewed.append((company.id, company.name, company.name_ar))
+    _change_company(company_id, actor, "view as company" if started else "stop viewing as company", check,
+                    "VIEW_AS_STARTED" if started else "VIEW_AS_ENDED", {"read_only": True})
+    return viewed[0]
+
+
 def update_company_details(company_id, actor, *, name, name_ar, email, subscription_status):
     if subscription_status not in SUBSCRIPTION_STATUSES:
         raise CompanyError(_l("Unknown subscription status."))

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..web import safe_next
-from . import two_factor
+from . import two_factor, view_as
 from .forms import LanguageForm, LoginForm, TwoFactorForm
 from .services import authenticate, record_sign_in, second_step, user_for_key
 from .sessions import revoke_current, start_session
@@ -87,6 +87,9 @@ def ask_admins_for_two_step_sign_in():
             return "", 204, {"HX-Redirect": target}
         return redirect(target)
     return None
+
+
+bp.before_app_request(view_as.refuse_changes)
 
 
 def _fresh_session(user):

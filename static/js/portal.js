@@ -54,3 +54,23 @@ document.addEventListener("click", (event) => {
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") document.querySelectorAll("details.nav-menu[open]").forEach((menu) => { menu.open = false; });
 });
+
+// htmx does not swap an error answer (403, 413, 429, 500...): show its message above the page instead
+// of letting the click look ignored. The server sends a small .flash fragment for htmx requests.
+document.addEventListener("htmx:responseError", (event) => {
+  const template = document.createElement("template");
+  template.innerHTML = event.detail.xhr.responseText || "";
+  const flash = template.content.querySelector(".flash");
+  const main = document.getElementById("main");
+  if (!flash || !main) return;
+  let flashes = main.querySelector(".flashes");
+  if (!flashes) {
+    flashes = document.createElement("div");
+    flashes.className = "flashes";
+    flashes.setAttribute("role", "status");
+    flashes.setAttribute("aria-live", "polite");
+    main.prepend(flashes);
+  }
+  flashes.replaceChildren(flash);
+  flashes.scrollIntoView({ block: "nearest" });
+});

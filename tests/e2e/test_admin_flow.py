@@ -30,3 +30,30 @@ def test_operator_finds_suspends_and_reactivates_a_company(page, make_company, s
 
     page.get_by_role("button", name="Reactivate").click()
     expect(page.locator("h1 .status")).to_have_text("Active")
+
+
+def test_operator_views_a_company_read_only_and_stops(page, make_company, sign_in, artifacts_dir):
+    from tests.conftest import PASSWORD
+    operator = make_company("Alpha Kitchen", super_admin=True)
+    beta = make_company("Beta Grill", currency="KWD", timezone="Asia/Kuwait")
+    sign_in(operator.email("SUPER_ADMIN"), PASSWORD)
+
+    page.goto(f"/admin/companies/{beta.id}")
+    page.get_by_role("button", name="View as this company").click()
+    page.wait_for_url(re.compile(r".*/dashboard.*|.*/$"))
+    banner = page.locator(".view-as-banner")
+    expect(banner).to_contain_text("You are viewing Beta Grill read-only")
+    expect(page.locator(".brand")).to_contain_text("Beta Grill")
+
+    page.goto("/settings/")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(artifacts_dir / "view-as-settings-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.locator("main form button[type=submit]").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Read-only view")
+
+    banner.get_by_role("button", name="Stop viewing").click()
+    page.wait_for_url(re.compile(rf".*/admin/companies/{beta.id}$"))
+    expect(page.locator(".view-as-banner")).to_have_count(0)
+    expect(page.locator(".brand")).to_contain_text("Alpha Kitchen")
