@@ -112,17 +112,26 @@ def register_blueprints(app):
     app.register_blueprint(settings_bp)
     from .account.routes import bp as account_bp  # forgotten password, invitations
     app.register_blueprint(account_bp)
+    from .messaging import bp as messaging_bp, webhook_bp as whatsapp_webhook_bp  # WhatsApp for customers
+    app.register_blueprint(messaging_bp)
+    app.register_blueprint(whatsapp_webhook_bp)
 
 
 def register_tasks_and_hooks():
     """Every background task known by name (for `defer`), and the areas' reactions to each other."""
     from . import tasks  # noqa: F401  (registers the tasks on the queue)
-    from .hooks import order_page_panels, order_status_changed, platform_call_finished
+    from .hooks import order_page_panels, order_status_changed, platform_call_finished, points_earned
     from .loyalty.ledger import on_status_change
     from .loyalty.routes import order_page_panel
     from .menu.sync import on_call_finished
+    from .messaging.services import on_order_status, on_points_earned
+    from .messaging.webhook import reprocess as reprocess_whatsapp_webhook
+    from .webhooks.services import register_channel
 
-    order_status_changed.connect(on_status_change)
+    order_status_changed.connect(on_status_change)  # loyalty first: its points are then known to messaging
+    order_status_changed.connect(on_order_status)
+    points_earned.connect(on_points_earned)
+    register_channel("whatsapp", reprocess_whatsapp_webhook)
     platform_call_finished.connect(on_call_finished)
     order_page_panels.connect(order_page_panel)
 

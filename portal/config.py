@@ -55,6 +55,9 @@ class Config:
     WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
     PLATFORM_CALL_MAX_ATTEMPTS = int(os.environ.get("PLATFORM_CALL_MAX_ATTEMPTS", "5"))
     PLATFORM_CALL_RETRY_BASE_SECONDS = int(os.environ.get("PLATFORM_CALL_RETRY_BASE_SECONDS", "10"))
+    # WhatsApp sends: tries on Meta's retryable errors (rate limits, temporarily unavailable), backoff base.
+    WHATSAPP_MAX_ATTEMPTS = int(os.environ.get("WHATSAPP_MAX_ATTEMPTS", "5"))
+    WHATSAPP_RETRY_BASE_SECONDS = int(os.environ.get("WHATSAPP_RETRY_BASE_SECONDS", "10"))
 
     # E-mail: SMTP when MAIL_SERVER is set; otherwise messages stay in the outbox (GET /outbox).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")

@@ -17,3 +17,6 @@ platform_call_finished = _signals.signal("platform-call-finished")
 # The order page is being drawn. Sender: the order. A receiver returns (template, panel) for a panel
 # of its area on the page (loyalty's), built by the route before rendering, never by the template.
 order_page_panels = _signals.signal("order-page-panels")
+
+# A delivered order earned a loyalty member points. Sender: the member; keywords points, order_id.
+points_earned = _signals.signal("points-earned")

@@ -26,7 +26,8 @@ QUEUE_PLATFORM_CALLS = "platform_calls"
 # Periodic work (sold-out windows ending, availability schedules, points expiry, analytics rollup).
 QUEUE_SCHEDULED = "scheduled"
 QUEUE_MAIL = "mail"  # e-mail by SMTP, when configured
-QUEUES = (QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_MAIL)
+QUEUE_MESSAGES = "messages"  # WhatsApp messages to customers
+QUEUES = (QUEUE_WEBHOOKS, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_MAIL, QUEUE_MESSAGES)
 
 job_app = App(connector=PsycopgConnector())
 _worker_flask_app = None

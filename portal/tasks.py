@@ -15,7 +15,9 @@ from .mail.services import deliver as deliver_email
 from .loyalty.jobs import expire_company_points, sweep
 from .menu.jobs import availability_minute, availability_tick
 from .menu.sync import run_import, run_sync
-from .queue import QUEUE_MAIL, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app, task_context
+from .messaging.services import send_message as send_whatsapp
+from .queue import (QUEUE_MAIL, QUEUE_MESSAGES, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app,
+                    task_context)
 from .settings.alerts import alerts_minute
 from .webhooks.services import prune_webhook_logs, recover_unfinished_webhooks, retry_webhook
 
@@ -61,6 +63,13 @@ def send_platform_call_task(call_id, company_id):
     """Send one queued call to a platform (accept, reject, ready, availability…)."""
     with task_context(company_id):
         send_call(uuid.UUID(call_id), uuid.UUID(company_id))
+
+
+@job_app.task(name="send_whatsapp_message", queue=QUEUE_MESSAGES)
+def send_whatsapp_message_task(message_id, company_id):
+    """Send one queued WhatsApp message; it re-queues itself with backoff on Meta's retryable errors only."""
+    with task_context(company_id):
+        send_whatsapp(uuid.UUID(message_id))
 
 
 @job_app.task(name="send_email", queue=QUEUE_MAIL, retry=5)

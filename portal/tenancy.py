@@ -162,13 +162,23 @@ def resolve_integration(integration_id):
         ).first()
 
 
+def resolve_whatsapp_connection(connection_id):
+    """The (id, company_id, is_enabled) of the WhatsApp connection a webhook URL names, or None (portal_webhook)."""
+    with _as_role(DatabaseRole.WEBHOOK) as session:
+        return session.execute(
+            text("SELECT id, company_id, is_enabled FROM whatsapp_connections WHERE id = :id"),
+            {"id": connection_id},
+        ).first()
+
+
 def store_unclaimed_webhook(values):
     """Keep a webhook that no enabled integration claims; without a company, only operators see it."""
+    values = {"channel": "platform", **values}
     with _as_role(DatabaseRole.WEBHOOK) as session:
         session.execute(
-            text("INSERT INTO webhook_logs (platform, event_type, payload, raw_body, headers, ip_address,"
+            text("INSERT INTO webhook_logs (channel, platform, event_type, payload, raw_body, headers, ip_address,"
                  " request_path, outcome, status_code, error_message, is_processed, processed_at, company_id)"
-                 " VALUES (CAST(:platform AS delivery_platform), :event_type, CAST(:payload AS jsonb),"
+                 " VALUES (:channel, CAST(:platform AS delivery_platform), :event_type, CAST(:payload AS jsonb),"
                  " CAST(:raw_body AS bytea), CAST(:headers AS jsonb), CAST(:ip_address AS inet), :request_path,"
                  " 'UNKNOWN_INTEGRATION', 404,"
                  " :error_message, true, now(), NULL)"),

@@ -19,13 +19,15 @@ TENANT_TABLES = [
     "outbound_emails",  # (0014 left it out of this list)
     "user_sessions",  # accounts
     "account_tokens", "recovery_codes",  # reset/invitation links, two-factor recovery codes
+    "whatsapp_connections", "whatsapp_notification_rules", "whatsapp_contacts", "whatsapp_inbound_messages",
 ]
 
 
 def fill_every_table(conninfo, company_id, tag):
     """Insert a row into each tenant table for `company_id` (the company row itself must exist)."""
     ids = {name: uuid.uuid4() for name in ("user", "integration", "product", "order", "program", "tier",
-                                              "member", "session", "template", "call", "modifier_group")}
+                                              "member", "session", "template", "call", "modifier_group",
+                                              "connection")}
     c = str(company_id)
     with psycopg.connect(conninfo, autocommit=True) as db:
         run = db.execute
@@ -108,4 +110,15 @@ def fill_every_table(conninfo, company_id, tag):
             "current_date, %s)", (c, f"Holiday {tag}"))
         run("INSERT INTO alert_incidents (company_id, kind, subject_id) VALUES (%s, 'ORDER_WAITING', %s)",
             (c, ids["order"]))
+        # WhatsApp
+        run("INSERT INTO whatsapp_connections (id, company_id, phone_number_id, access_token, app_secret, "
+            "verify_token) VALUES (%s, %s, %s, 'sealed', 'sealed', 'sealed')",
+            (ids["connection"], c, str(100000 + len(tag))))
+        run("INSERT INTO whatsapp_notification_rules (company_id, event, template_name) "
+            "VALUES (%s, 'ORDER_READY', 'greeting')", (c,))
+        run("INSERT INTO whatsapp_contacts (company_id, phone, profile_name) VALUES (%s, '+966500000000', %s)",
+            (c, f"Contact {tag}"))
+        run("INSERT INTO whatsapp_inbound_messages (company_id, connection_id, wamid, from_phone, message_type, "
+            "body, payload) VALUES (%s, %s, %s, '+966500000000', 'text', 'hi', '{}')",
+            (c, ids["connection"], f"wamid.in-{tag}"))
     return ids

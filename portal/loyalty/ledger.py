@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..hooks import points_earned
 from ..models import AuditLog, Company, CustomerLoyalty, LoyaltyProgram, LoyaltyTransaction, OrderStatus
 from ..orders.lifecycle import lock_order
 from ..phones import normalize_phone
@@ -246,6 +247,8 @@ def accrue_order(order, user_id=None, now=None):
                   reason=f"Referred {member.customer_phone}: first order #{order.order_number}", lot=True, now=now)
             assign_tier(referrer, program, now=now)
     assign_tier(member, program, now=now, tiers=tiers)
+    if points > 0:
+        points_earned.send(member, points=points, order_id=order.id)
     return Accrual(earned=points, member=member, row=row, created=True)
 
 

@@ -35,3 +35,8 @@ __all__ += ["AlertIncident", "CompanyLogo", "HolidayClosure", "OpeningShift"]
 from .accounts import AccountToken, RecoveryCode, UserSession  # noqa: E402  sessions, links, 2FA codes
 
 __all__ += ["AccountToken", "RecoveryCode", "UserSession"]
+
+from .messaging import (WhatsappConnection, WhatsappContact, WhatsappInboundMessage,  # noqa: E402  WhatsApp
+                        WhatsappNotificationRule)
+
+__all__ += ["WhatsappConnection", "WhatsappContact", "WhatsappInboundMessage", "WhatsappNotificationRule"]

@@ -81,6 +81,7 @@ class WhatsappMessageStatus(str, enum.Enum):
     DELIVERED = "DELIVERED"
     READ = "READ"
     FAILED = "FAILED"
+    SKIPPED = "SKIPPED"  # recorded, never sent: opted out, no usable number, no approved template
 
 
 class AggregationType(str, enum.Enum):

@@ -23,7 +23,7 @@ class IntegrationConfig(db.Model):
         UniqueConstraint("company_id", "id", name="uq_integration_configs_company_id"),
     )
     id: Mapped[uuid.UUID] = uuid_pk()
-    platform: Mapped[DeliveryPlatform] = mapped_column(delivery_platform, nullable=False)
+    platform: Mapped[DeliveryPlatform | None] = mapped_column(delivery_platform)  # None for WhatsApp
     is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     api_key: Mapped[str | None] = mapped_column(Text)
     api_secret: Mapped[str | None] = mapped_column(Text)
@@ -78,6 +78,8 @@ class WebhookLog(db.Model):
     company_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("companies.id",
                                                                                        ondelete="CASCADE"))
     integration_config_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    channel: Mapped[str] = mapped_column(String(20), nullable=False, default="platform")  # or "whatsapp"
+    whatsapp_connection_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     event_id: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(20), nullable=False, default=WebhookOutcome.RECEIVED)
     order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

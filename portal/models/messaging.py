@@ -71,6 +71,7 @@ class WhatsappTemplate(db.Model):
     variables: Mapped[list] = mapped_column(JSONB, nullable=False, default=list)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="PENDING")
     external_template_id: Mapped[str | None] = mapped_column(String(100))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
     company_id: Mapped[uuid.UUID] = company_fk()
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
@@ -97,5 +98,91 @@ class WhatsappMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    event: Mapped[str | None] = mapped_column(String(40))  # what caused it (NotificationEvent), None for a test
+    order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))  # unique per company: an event sends once
+    language: Mapped[str | None] = mapped_column(String(10))
+    variables: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     company_id: Mapped[uuid.UUID] = company_fk()
     created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class WhatsappConnection(db.Model):
+    """A company's WhatsApp Business number: where to send, and the secrets (Fernet-sealed) to send and verify."""
+
+    __tablename__ = "whatsapp_connections"
+    __table_args__ = (
+        UniqueConstraint("company_id", name="uq_whatsapp_connections_company"),
+        UniqueConstraint("company_id", "id", name="uq_whatsapp_connections_company_id"),
+    )
+    id: Mapped[uuid.UUID] = uuid_pk()
+    phone_number_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    display_phone: Mapped[str | None] = mapped_column(String(32))
+    access_token: Mapped[str] = mapped_column(Text, nullable=False)  # sealed
+    app_secret: Mapped[str] = mapped_column(Text, nullable=False)  # sealed
+    verify_token: Mapped[str] = mapped_column(Text, nullable=False)  # sealed
+    base_url: Mapped[str] = mapped_column(String(500), nullable=False, default="https://graph.facebook.com/v23.0")
+    is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    last_webhook_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    company_id: Mapped[uuid.UUID] = company_fk()
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class WhatsappNotificationRule(db.Model):
+    """Which template (by name; the language is the customer's) an event sends."""
+
+    __tablename__ = "whatsapp_notification_rules"
+    __table_args__ = (UniqueConstraint("company_id", "event", name="uq_whatsapp_rules_event"),)
+    id: Mapped[uuid.UUID] = uuid_pk()
+    event: Mapped[str] = mapped_column(String(40), nullable=False)
+    template_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    company_id: Mapped[uuid.UUID] = company_fk()
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class WhatsappContact(db.Model):
+    """A customer's WhatsApp number: opt-out, language, and when they last wrote (the 24-hour window)."""
+
+    __tablename__ = "whatsapp_contacts"
+    __table_args__ = (UniqueConstraint("company_id", "phone", name="uq_whatsapp_contacts_phone"),)
+    id: Mapped[uuid.UUID] = uuid_pk()
+    phone: Mapped[str] = mapped_column(String(20), nullable=False)  # E.164
+    wa_id: Mapped[str | None] = mapped_column(String(32))
+    profile_name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(10))
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opted_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    company_id: Mapped[uuid.UUID] = company_fk()
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class WhatsappInboundMessage(db.Model):
+    """What a customer wrote (kept for the assistant and the inbox)."""
+
+    __tablename__ = "whatsapp_inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("company_id", "wamid", name="uq_whatsapp_inbound_wamid"),
+        ForeignKeyConstraint(["company_id", "connection_id"],
+                             ["whatsapp_connections.company_id", "whatsapp_connections.id"],
+                             name="fk_whatsapp_inbound_connection"),
+    )
+    id: Mapped[uuid.UUID] = uuid_pk()
+    connection_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    wamid: Mapped[str] = mapped_column(String(200), nullable=False)
+    from_phone: Mapped[str] = mapped_column(String(20), nullable=False)
+    message_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    body: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    company_id: Mapped[uuid.UUID] = company_fk()
+    received_at: Mapped[datetime] = created_at()

@@ -84,7 +84,7 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
     if resolved is None or resolved.platform != adapter.platform.value or not resolved.is_enabled:
         if resolved is not None:  # a known company: its admins see what was refused and why
             use_company(resolved.company_id)
-            _store_log(log_values | {"outcome": Outcome.UNKNOWN_INTEGRATION, "status_code": 404,
+            store_log(log_values | {"outcome": Outcome.UNKNOWN_INTEGRATION, "status_code": 404,
                                      "is_processed": True, "error_message": "integration disabled or wrong platform",
                                      "integration_config_id": resolved.id, "company_id": resolved.company_id})
         else:
@@ -102,14 +102,14 @@ def receive_webhook(platform_name, integration_id, subpath, raw_body, headers, r
     integration = db.session.get(IntegrationConfig, resolved.id)
     refused = _refusal(adapter, integration, headers, raw_body)
     # Stored as RECEIVED only once authentic: a RECEIVED row the portal stopped on is safe to process later.
-    log = _store_log(log_values | {"integration_config_id": resolved.id, "company_id": resolved.company_id,
+    log = store_log(log_values | {"integration_config_id": resolved.id, "company_id": resolved.company_id,
                                    "signature": _signature_of(headers),
                                    "outcome": Outcome.UNAUTHORIZED if refused else Outcome.RECEIVED})
     db.session.commit()  # the payload is safe before parsing or processing can fail
     if refused:
-        return _finish(log, started, Outcome.UNAUTHORIZED, 401, {"error": "unauthorized"}, refused)
+        return finish_log(log, started, Outcome.UNAUTHORIZED, 401, {"error": "unauthorized"}, refused)
     if body.problem:
-        return _finish(log, started, Outcome.INVALID, 400, {"error": body.problem}, body.problem)
+        return finish_log(log, started, Outcome.INVALID, 400, {"error": body.problem}, body.problem)
     return process_log(log, integration, adapter, body.payload, started=started)
 
 
@@ -120,7 +120,7 @@ def _refuse_inactive_company(company, resolved, log_values):
     """
     deleted = company is None or company.deleted_at is not None
     status = 410 if deleted else 503
-    _store_log(log_values | {"outcome": Outcome.IGNORED, "status_code": status, "is_processed": True,
+    store_log(log_values | {"outcome": Outcome.IGNORED, "status_code": status, "is_processed": True,
                              "error_message": "company deleted" if deleted else
                              "company suspended: answered 503 so the platform retries later",
                              "integration_config_id": resolved.id, "company_id": resolved.company_id})
@@ -166,7 +166,7 @@ class StoredLog:
     max_retries: int = 3
 
 
-def _store_log(values):
+def store_log(values):
     log_id = db.session.scalar(core_insert(WebhookLog).values(**values).returning(WebhookLog.id))
     return StoredLog(log_id, values["company_id"], values.get("integration_config_id"), values.get("request_path"))
 
@@ -188,7 +188,7 @@ def _touch_health(log, outcome, error):
                                           "error": f"Webhook {outcome.lower()}: {error or ''}"[:1000]})
 
 
-def _finish(log, started, outcome, status_code, body, error=None, event=None, order_id=None, next_retry_at=None):
+def finish_log(log, started, outcome, status_code, body, error=None, event=None, order_id=None, next_retry_at=None):
     """Record the outcome on the log row (one UPDATE by id) and commit; returns the answer for the platform."""
     values = {"outcome": outcome, "status_code": status_code, "response": body, "error_message": error,
               "is_processed": outcome in (Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.IGNORED, Outcome.INVALID,
@@ -215,20 +215,20 @@ def process_log(log, integration, adapter, payload, started=None):
     try:
         event = fit_event(adapter.parse_webhook(payload, context))
     except WebhookError as error:
-        return _finish(log, started, Outcome.INVALID, error.status_code, {"error": error.message}, error.message)
+        return finish_log(log, started, Outcome.INVALID, error.status_code, {"error": error.message}, error.message)
     except Exception as error:  # parsing is pure: the same body fails the same way, so retrying is no use
         current_app.logger.exception("Webhook %s could not be read", log.id)
         message = f"the portal could not read this body ({type(error).__name__})"
-        return _finish(log, started, Outcome.INVALID, 422, {"error": message}, f"{message}: {error}"[:1000])
+        return finish_log(log, started, Outcome.INVALID, 422, {"error": message}, f"{message}: {error}"[:1000])
     try:
         outcome, order_id, message = _apply_event(event, integration, company, adapter, payload)
         db.session.flush()
     except Exception as error:  # any failure: keep the log, retry from it later
         db.session.rollback()
         current_app.logger.exception("Webhook %s failed", log.id)
-        return _schedule_retry(log, event, started, f"{type(error).__name__}: {error}")
+        return schedule_retry(log, event, started, f"{type(error).__name__}: {error}")
     body = adapter.ack_body(event, order_id)
-    return _finish(log, started, outcome, 200, body, message, event=event, order_id=order_id)
+    return finish_log(log, started, outcome, 200, body, message, event=event, order_id=order_id)
 
 
 def _apply_event(event, integration, company, adapter, payload):
@@ -433,13 +433,13 @@ def retry_delay(retry_count):
     return timedelta(seconds=delay * random.uniform(0.8, 1.2))
 
 
-def _schedule_retry(log, event, started, error):
+def schedule_retry(log, event, started, error):
     if log.retry_count >= log.max_retries:
-        return _finish(log, started, Outcome.DEAD, 202, {"status": "accepted"}, error, event=event)
+        return finish_log(log, started, Outcome.DEAD, 202, {"status": "accepted"}, error, event=event)
     next_retry_at = datetime.now(timezone.utc) + retry_delay(log.retry_count)
     defer("retry_webhook", at=next_retry_at, log_id=log.id, company_id=log.company_id)
     # Stored and queued for retry: the platform need not send it again.
-    return _finish(log, started, Outcome.FAILED, 202, {"status": "accepted"}, error, event=event,
+    return finish_log(log, started, Outcome.FAILED, 202, {"status": "accepted"}, error, event=event,
                    next_retry_at=next_retry_at)
 
 
@@ -493,16 +493,28 @@ def replay_webhook(log_id):
     return _reprocess(log)
 
 
+# Webhooks of other channels (WhatsApp) share this log, its retries and its replay; their area
+# registers how to process a stored one (register_tasks_and_hooks), so this module imports none of them.
+CHANNEL_PROCESSORS = {}
+
+
+def register_channel(channel, reprocess):
+    """`reprocess(log)` processes a stored webhook of `channel` again and returns a WebhookResponse."""
+    CHANNEL_PROCESSORS[channel] = reprocess
+
+
 def _reprocess(log):
+    if log.channel != "platform":
+        return CHANNEL_PROCESSORS[log.channel](log)
     integration = db.session.get(IntegrationConfig, log.integration_config_id) if log.integration_config_id else None
     if integration is None:
-        return _finish(log, None, Outcome.DEAD, 410, {"error": "integration removed"},
+        return finish_log(log, None, Outcome.DEAD, 410, {"error": "integration removed"},
                        "the integration no longer exists")
     payload = log.payload
     if payload is None:  # kept as bytes: read them again (they may be readable since a fix)
         body = read_body(bytes(log.raw_body or b""))
         if body.problem:
-            return _finish(log, None, Outcome.INVALID, 400, {"error": body.problem}, body.problem)
+            return finish_log(log, None, Outcome.INVALID, 400, {"error": body.problem}, body.problem)
         payload = body.payload
     return process_log(log, integration, adapter_for(integration.platform), payload)
 
