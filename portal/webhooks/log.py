@@ -18,12 +18,15 @@ def _parse_date(value):
         return None
 
 
+WHATSAPP = "WHATSAPP"  # the source filter's value for WhatsApp webhooks (not a delivery platform)
+
+
 def clean_filters(args):
     """The filters a request asked for, keeping only valid values."""
     platform = args.get("platform", "")
     outcome = args.get("outcome", "")
     return {
-        "platform": platform if platform in DeliveryPlatform.__members__ else "",
+        "platform": platform if platform in DeliveryPlatform.__members__ or platform == WHATSAPP else "",
         "outcome": outcome if outcome in OUTCOMES else "",
         "event": (args.get("event") or "").strip()[:100],
         "date_from": _parse_date(args.get("date_from")),
@@ -43,7 +46,9 @@ def log_query(filters, timezone_name):
     """Webhook log entries newest first; dates are days in the company's time zone."""
     zone = ZoneInfo(timezone_name)
     query = select(WebhookLog)
-    if filters["platform"]:
+    if filters["platform"] == WHATSAPP:
+        query = query.where(WebhookLog.channel == "whatsapp")
+    elif filters["platform"]:
         query = query.where(WebhookLog.platform == DeliveryPlatform(filters["platform"]))
     if filters["outcome"]:
         query = query.where(WebhookLog.outcome == filters["outcome"])
