@@ -58,6 +58,7 @@ class Config:
     # WhatsApp sends: tries on Meta's retryable errors (rate limits, temporarily unavailable), backoff base.
     WHATSAPP_MAX_ATTEMPTS = int(os.environ.get("WHATSAPP_MAX_ATTEMPTS", "5"))
     WHATSAPP_RETRY_BASE_SECONDS = int(os.environ.get("WHATSAPP_RETRY_BASE_SECONDS", "10"))
+    WHATSAPP_EXPIRY_NOTICE_DAYS = int(os.environ.get("WHATSAPP_EXPIRY_NOTICE_DAYS", "7"))  # points-expiring reminder
 
     # E-mail: SMTP when MAIL_SERVER is set; otherwise messages stay in the outbox (GET /outbox).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")

@@ -15,10 +15,11 @@ from .mail.services import deliver as deliver_email
 from .loyalty.jobs import expire_company_points, sweep
 from .menu.jobs import availability_minute, availability_tick
 from .menu.sync import run_import, run_sync
-from .messaging.services import send_message as send_whatsapp
+from .messaging.services import remind_expiring_points, send_message as send_whatsapp
 from .queue import (QUEUE_MAIL, QUEUE_MESSAGES, QUEUE_PLATFORM_CALLS, QUEUE_SCHEDULED, QUEUE_WEBHOOKS, job_app,
                     task_context)
 from .settings.alerts import alerts_minute
+from .tenancy import companies_with_expiry_reminders
 from .webhooks.services import prune_webhook_logs, recover_unfinished_webhooks, retry_webhook
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,17 @@ def send_whatsapp_message_task(message_id, company_id):
     """Send one queued WhatsApp message; it re-queues itself with backoff on Meta's retryable errors only."""
     with task_context(company_id):
         send_whatsapp(uuid.UUID(message_id))
+
+
+@job_app.periodic(cron="0 7 * * *", periodic_id="whatsapp_expiry_reminders")
+@job_app.task(name="whatsapp_expiry_reminders", queue=QUEUE_SCHEDULED, queueing_lock="whatsapp_expiry_reminders")
+def whatsapp_expiry_reminders_task(timestamp):
+    """Daily: members whose points expire within a week are told once (companies with that rule only)."""
+    with task_context():
+        company_ids = companies_with_expiry_reminders()
+    for company_id in company_ids:
+        with task_context(company_id):
+            remind_expiring_points(datetime.fromtimestamp(timestamp, tz=timezone.utc))
 
 
 @job_app.task(name="send_email", queue=QUEUE_MAIL, retry=5)

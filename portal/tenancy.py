@@ -254,3 +254,11 @@ def companies_with_loyalty_work(now):
     """
     with _as_role(DatabaseRole.SCHEDULER) as session:
         return [row[0] for row in session.execute(_LOYALTY_DUE, {"now": now})]
+
+
+def companies_with_expiry_reminders():
+    """Companies that send a WhatsApp reminder before points expire (portal_scheduler: those three columns)."""
+    with _as_role(DatabaseRole.SCHEDULER) as session:
+        return list(session.scalars(text(
+            "SELECT DISTINCT company_id FROM whatsapp_notification_rules"
+            " WHERE event = 'POINTS_EXPIRING' AND is_enabled ORDER BY company_id")))

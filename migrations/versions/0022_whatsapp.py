@@ -29,6 +29,7 @@ depends_on = None
 APP_ROLE = "portal_app"
 SUPER_ROLE = "portal_super"
 WEBHOOK_ROLE = "portal_webhook"
+SCHEDULER_ROLE = "portal_scheduler"
 TENANT_PREDICATE = "nullif(current_setting('app.current_company_id', true), '')::uuid"
 TEMPLATE_STATUSES = ("PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED")
 EVENTS = ("ORDER_ACCEPTED", "ORDER_READY", "ORDER_OUT_FOR_DELIVERY", "ORDER_DELIVERED", "POINTS_EARNED",
@@ -101,6 +102,11 @@ def upgrade():
     )
     enable_tenant_rls("whatsapp_notification_rules")
     audited("whatsapp_notification_rules")
+    # The daily reminder of expiring points finds its companies through the narrow scheduler role.
+    op.execute(f"""
+    GRANT SELECT (company_id, event, is_enabled) ON whatsapp_notification_rules TO {SCHEDULER_ROLE};
+    CREATE POLICY scheduler_reminders ON whatsapp_notification_rules FOR SELECT TO {SCHEDULER_ROLE} USING (true);
+    """)
 
     op.create_table(
         "whatsapp_contacts", _id(), _company(),
@@ -215,6 +221,8 @@ def downgrade():
       DROP COLUMN IF EXISTS next_attempt_at, DROP COLUMN IF EXISTS failed_at, DROP COLUMN IF EXISTS updated_at;
     DROP TABLE IF EXISTS whatsapp_inbound_messages;
     DROP TABLE IF EXISTS whatsapp_contacts;
+    DROP POLICY IF EXISTS scheduler_reminders ON whatsapp_notification_rules;
+    REVOKE ALL ON whatsapp_notification_rules FROM portal_scheduler;
     DROP TABLE IF EXISTS whatsapp_notification_rules;
     DROP POLICY IF EXISTS webhook_resolve ON whatsapp_connections;
     REVOKE ALL ON whatsapp_connections FROM portal_webhook;

@@ -12,6 +12,7 @@ import re
 import unicodedata
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -20,9 +21,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ..crypto import SecretError, decrypt_secret, encrypt_secret
 from ..extensions import db
-from ..models import (Company, WhatsappConnection, WhatsappContact, WhatsappInboundMessage,
-                      WhatsappMessage, WhatsappMessageStatus as Status, WhatsappMessageType, WhatsappNotificationRule,
-                      WhatsappTemplate)
+from ..models import (Company, CustomerLoyalty, LoyaltyTransaction, WhatsappConnection, WhatsappContact,
+                      WhatsappInboundMessage, WhatsappMessage, WhatsappMessageStatus as Status, WhatsappMessageType,
+                      WhatsappNotificationRule, WhatsappTemplate)
 from ..phones import normalize_phone
 from ..queue import defer
 from . import provider
@@ -180,7 +181,6 @@ def queue_event(event, *, phone, values, dedupe_key, order_id=None, company=None
 
 def order_values(order, company):
     """The variables an order fills (its ETA in the company's time zone)."""
-    from zoneinfo import ZoneInfo
     eta = order.expected_at
     if eta is None and order.accepted_at is not None:
         eta = order.accepted_at + timedelta(minutes=order.preparation_minutes or company.preparation_minutes or 15)
@@ -221,6 +221,32 @@ def on_points_earned(member, points, order_id=None, **_):
                         order_id=order_id)
     except Exception:
         logger.exception("WhatsApp hook failed for loyalty member %s", member.id)
+
+
+def remind_expiring_points(now=None):
+    """For the current tenant: each member whose points expire within WHATSAPP_EXPIRY_NOTICE_DAYS is told
+    once per expiry date; returns how many messages were recorded."""
+    now = now or datetime.now(timezone.utc)
+    horizon = now + timedelta(days=current_app.config.get("WHATSAPP_EXPIRY_NOTICE_DAYS", 7))
+    rows = db.session.execute(
+        select(CustomerLoyalty, func.sum(LoyaltyTransaction.remaining_points), func.min(LoyaltyTransaction.expires_at))
+        .join(LoyaltyTransaction, (LoyaltyTransaction.company_id == CustomerLoyalty.company_id)
+              & (LoyaltyTransaction.customer_loyalty_id == CustomerLoyalty.id))
+        .where(LoyaltyTransaction.remaining_points > 0, LoyaltyTransaction.expires_at > now,
+               LoyaltyTransaction.expires_at <= horizon)
+        .group_by(CustomerLoyalty.id)).all()
+    recorded = 0
+    for member, points, first_expiry in rows:
+        company = db.session.get(Company, member.company_id)
+        day = first_expiry.astimezone(ZoneInfo(company.timezone)).date()
+        message = queue_event(NotificationEvent.POINTS_EXPIRING, phone=member.customer_phone, company=company,
+                              values={"points": str(points), "balance": str(member.current_points),
+                                      "expiry_date": day.isoformat(),
+                                      "customer_name": (member.customer_name or "").split(" ")[0] or None},
+                              dedupe_key=f"expiring:{member.id}:{day.isoformat()}")
+        recorded += message is not None
+    db.session.commit()
+    return recorded
 
 
 # --- Sending (the worker) --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Order and loyalty events send their WhatsApp message once, through the worker, by the rules."""
 import threading
+import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -236,3 +237,32 @@ def test_a_delivered_order_sends_its_points(app, make_company, make_integration,
         perform(order_id, "deliver", db.session.get(User, company.user_id("USER")))
     rows = owner_rows(owner_conninfo, "SELECT event, status::text, variables ->> 'points' FROM whatsapp_messages")
     assert rows and rows[0][0] == "POINTS_EARNED" and rows[0][1] == "PENDING" and int(rows[0][2]) > 0
+
+
+def test_points_about_to_expire_are_announced_once(app, make_company, meta, owner_conninfo):  # noqa: F811
+    from portal.tenancy import companies_with_expiry_reminders
+    from tests.loyalty.helpers import make_program
+    company, quiet = make_company("Kabsa House"), make_company("Gulf Grill")
+    connect(app, company, meta.base_url, events=("POINTS_EXPIRING",))
+    program_id = make_program(app, company)
+    owner_execute(owner_conninfo, "INSERT INTO whatsapp_templates (company_id, name, language, body, variables, status)"
+                                  " VALUES (%s, 'points_expiring', 'en', 'Hi {{customer_name}}, {{points}} points"
+                                  " expire on {{expiry_date}}. Use them soon!', '[\"customer_name\", \"points\","
+                                  " \"expiry_date\"]', 'APPROVED')", company.id)
+    owner_execute(owner_conninfo, "UPDATE whatsapp_notification_rules SET template_name = 'points_expiring'")
+    member = uuid.uuid4()
+    owner_execute(owner_conninfo, "INSERT INTO customer_loyalty (id, company_id, loyalty_program_id, customer_phone,"
+                                  " customer_name, current_points) VALUES (%s, %s, %s, '+966551234567', 'Noura A', 90)",
+                  member, company.id, program_id)
+    for points, days in ((50, 3), (40, 5), (70, 30)):  # the last is beyond the week's notice
+        owner_execute(owner_conninfo, "INSERT INTO loyalty_transactions (company_id, customer_loyalty_id,"
+                                      " transaction_type, points, remaining_points, expires_at) VALUES"
+                                      " (%s, %s, 'EARN', %s, %s, now() + make_interval(days => %s))",
+                      company.id, member, points, points, days)
+    with app.app_context():
+        assert companies_with_expiry_reminders() == [company.id]
+        with tenant(company.id):
+            assert services.remind_expiring_points() == 1
+            assert services.remind_expiring_points() == 0  # the next day's run: already told for that date
+    [(event, content)] = owner_rows(owner_conninfo, "SELECT event, message_content FROM whatsapp_messages")
+    assert event == "POINTS_EXPIRING" and content.startswith("Hi Noura, 90 points expire on ")
