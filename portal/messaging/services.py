@@ -203,6 +203,8 @@ def on_order_status(order, previous, target, **_):
     event = ORDER_EVENTS.get(target)
     if event is None or getattr(order, "is_test", False):
         return
+    if event == NotificationEvent.ORDER_READY and order.order_type != "PICKUP":
+        return  # "ready for pickup" is for the customer only when they collect it themselves
     try:
         with db.session.begin_nested():
             notify_order(order, event)
@@ -358,6 +360,8 @@ def apply_status(item):
     message = db.session.scalar(select(WhatsappMessage).where(WhatsappMessage.whatsapp_message_id == wamid)
                                 .with_for_update())
     if message is None:
+        message = _message_being_sent(item.get("biz_opaque_callback_data"), wamid)
+    if message is None:
         return False
     at = _at(item.get("timestamp"))
     if status == Status.FAILED:
@@ -383,6 +387,18 @@ def apply_status(item):
     if RANK[status] > RANK.get(message.status, 0):
         message.status = status
     return True
+
+
+def _message_being_sent(callback_data, wamid):
+    """A status can overtake the send's own commit: the callback data names our message, and locking it waits
+    for the sending transaction, after which the row carries the wamid (or it is not ours)."""
+    try:
+        message_id = uuid.UUID(str(callback_data or ""))
+    except ValueError:
+        return None
+    message = db.session.scalar(select(WhatsappMessage).where(WhatsappMessage.id == message_id)
+                                .with_for_update().execution_options(populate_existing=True))
+    return message if message is not None and message.whatsapp_message_id == wamid else None
 
 
 def record_inbound(connection, item, contacts):

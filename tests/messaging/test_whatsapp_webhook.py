@@ -193,3 +193,33 @@ def test_any_signed_body_is_stored_and_never_a_server_error(app, client, shop, o
     answer = post_webhook(client, connection_id, body if isinstance(body, bytes) else json.dumps(body).encode())
     assert answer.status_code in (200, 202, 400)
     assert owner_rows(owner_conninfo, "SELECT count(*) FROM webhook_logs")[0][0] == before + 1
+
+
+def test_a_status_that_overtakes_the_send_waits_for_it(app, client, shop, owner_conninfo):
+    """Meta can post `sent` before the worker has committed the wamid: the callback data finds the message."""
+    import threading
+
+    from sqlalchemy import select
+
+    company, connection_id = shop
+    message_id = sent_message(app, company, wamid=None, status="PENDING")
+    locked, release = threading.Event(), threading.Event()
+
+    def slow_send():  # the worker: row locked, Meta answered, commit a little later
+        with app.app_context(), tenant(company.id):
+            message = db.session.scalar(select(WhatsappMessage).where(WhatsappMessage.id == message_id)
+                                        .with_for_update())
+            locked.set()
+            release.wait(5)
+            message.whatsapp_message_id, message.status = "wamid.RACE", "SENT"
+            db.session.commit()
+
+    worker = threading.Thread(target=slow_send)
+    worker.start()
+    locked.wait(5)
+    body = status_webhook("wamid.RACE", "delivered")
+    body["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] = str(message_id)
+    threading.Timer(0.3, release.set).start()
+    assert post_webhook(client, connection_id, body).status_code == 200
+    worker.join()
+    assert state(owner_conninfo, message_id)[0] == "DELIVERED"
