@@ -3,7 +3,7 @@ the connection (secrets never shown back), the message list and its figures, a m
 order page's panel for staff, roles and tenants."""
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
