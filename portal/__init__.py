@@ -124,6 +124,7 @@ def register_tasks_and_hooks():
     from .loyalty.ledger import on_status_change
     from .loyalty.routes import order_page_panel
     from .menu.sync import on_call_finished
+    from .messaging.routes import order_page_panel as whatsapp_order_panel
     from .messaging.services import on_order_status, on_points_earned
     from .messaging.webhook import reprocess as reprocess_whatsapp_webhook
     from .webhooks.services import register_channel
@@ -134,6 +135,7 @@ def register_tasks_and_hooks():
     register_channel("whatsapp", reprocess_whatsapp_webhook)
     platform_call_finished.connect(on_call_finished)
     order_page_panels.connect(order_page_panel)
+    order_page_panels.connect(whatsapp_order_panel)
 
 
 CONTENT_SECURITY_POLICY = "; ".join((

@@ -179,6 +179,46 @@ SUBSCRIPTION_LABELS = {"trial": _l("Trial"), "active": _l("Active"), "past_due":
                        "cancelled": _l("Cancelled")}
 
 
+# WhatsApp (portal/messaging): message statuses, what sends a message, templates, and Meta's error codes.
+WHATSAPP_STATUS_LABELS = {"PENDING": _l("Queued"), "SENT": _l("Sent"), "DELIVERED": _l("Delivered"),
+                          "READ": _l("Read"), "FAILED": _l("Failed"), "SKIPPED": _l("Not sent")}
+NOTIFICATION_EVENT_LABELS = {"ORDER_ACCEPTED": _l("Order accepted (with the ready time)"),
+                             "ORDER_READY": _l("Order ready for pickup"),
+                             "ORDER_OUT_FOR_DELIVERY": _l("Order out for delivery"),
+                             "ORDER_DELIVERED": _l("Order delivered"), "POINTS_EARNED": _l("Loyalty points earned"),
+                             "POINTS_EXPIRING": _l("Loyalty points about to expire")}
+TEMPLATE_STATUS_LABELS = {"PENDING": _l("In review"), "APPROVED": _l("Approved"), "REJECTED": _l("Rejected"),
+                          "PAUSED": _l("Paused"), "DISABLED": _l("Disabled")}
+TEMPLATE_CATEGORY_LABELS = {"UTILITY": _l("Utility (order updates)"), "MARKETING": _l("Marketing"),
+                            "AUTHENTICATION": _l("Authentication (one-time codes)")}
+LANGUAGE_LABELS = {"ar": _l("Arabic"), "en": _l("English")}
+# Meta's error codes (docs/WHATSAPP.md §1), as a manager can act on them.
+_RATE_LIMIT = _l("WhatsApp's sending limit was reached; the message is retried later.")
+_UNAVAILABLE = _l("WhatsApp was temporarily unavailable; the message is retried a few times.")
+_TEMPLATE_WRONG = _l("The template's values do not match what Meta approved, or the template is paused or disabled.")
+_ACCOUNT = _l("The WhatsApp account cannot send: check the access token, billing and the account's status with Meta.")
+WHATSAPP_ERROR_LABELS = {
+    **dict.fromkeys(("130429", "4", "80007"), _RATE_LIMIT),
+    "131056": _l("Too many messages to this customer in a short time; retried after a few seconds."),
+    **dict.fromkeys(("131000", "131016", "2", "133004"), _UNAVAILABLE),
+    "131047": _l("More than 24 hours since the customer last wrote: only an approved template can be sent."),
+    "131026": _l("The number cannot receive WhatsApp messages (not on WhatsApp, an old app, or terms not accepted)."),
+    "131051": _l("WhatsApp does not support this kind of message."),
+    "131049": _l("Meta chose not to deliver it (a limit on marketing messages per customer); try after 24 hours."),
+    "131050": _l("The customer turned off marketing messages in WhatsApp."),
+    **dict.fromkeys(("130472", "131048"), _l("Meta held it back (an experiment or its spam limit).")),
+    "132001": _l("The template does not exist in this language or is not approved yet."),
+    **dict.fromkeys(("132000", "132005", "132012", "132015", "132016"), _TEMPLATE_WRONG),
+    **dict.fromkeys(("0", "190", "10", "131042", "131031", "368"), _ACCOUNT),
+    **dict.fromkeys(("100", "131008", "131009"), _l("A value in the message was refused by Meta (a bad parameter).")),
+}
+
+
+def whatsapp_error_label(code):
+    """A readable reason for one of Meta's error codes ('131047' -> 'More than 24 hours…'); None when unknown."""
+    return WHATSAPP_ERROR_LABELS.get(str(code).strip()) if code not in (None, "") else None
+
+
 def register_filters(app):
     app.jinja_env.filters["audit_field_label"] = audit_field_label
     app.jinja_env.filters["audit_value"] = audit_value
@@ -190,6 +230,12 @@ def register_filters(app):
     app.jinja_env.filters["outcome_label"] = _label(OUTCOME_LABELS)
     app.jinja_env.filters["company_status_label"] = _label(COMPANY_STATUS_LABELS)
     app.jinja_env.filters["subscription_label"] = _label(SUBSCRIPTION_LABELS)
+    app.jinja_env.filters["whatsapp_status_label"] = _label(WHATSAPP_STATUS_LABELS)
+    app.jinja_env.filters["notification_event_label"] = _label(NOTIFICATION_EVENT_LABELS)
+    app.jinja_env.filters["template_status_label"] = _label(TEMPLATE_STATUS_LABELS)
+    app.jinja_env.filters["template_category_label"] = _label(TEMPLATE_CATEGORY_LABELS)
+    app.jinja_env.filters["language_label"] = _label(LANGUAGE_LABELS)
+    app.jinja_env.filters["whatsapp_error_label"] = whatsapp_error_label
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["timezone_label"] = timezone_label

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("account.profile", _l("Your account"), UserRole.USER, "settings"),
     ("settings.index", _l("Company settings"), UserRole.COMPANY_ADMIN, "settings"),
     ("integrations.index", _l("Integrations"), UserRole.COMPANY_ADMIN, "settings"),
+    ("messaging.connection", _l("WhatsApp"), UserRole.COMPANY_ADMIN, "settings"),
     ("users.index", _l("Users"), UserRole.COMPANY_ADMIN, "settings"),
     ("webhooks.log_index", _l("Webhook log"), UserRole.COMPANY_ADMIN, "settings"),
     ("audit.index", _l("Audit log"), UserRole.COMPANY_ADMIN, "settings"),
@@ -19,6 +20,7 @@ NAVIGATION = [
     ("admin_health.database", _l("Database health"), UserRole.SUPER_ADMIN, "settings"),
     ("menu.index", _l("Menu"), UserRole.MANAGER, "main"),
     ("loyalty.index", _l("Loyalty"), UserRole.MANAGER, "main"),
+    ("messaging.index", _l("Messages"), UserRole.MANAGER, "main"),
     ("analytics.index", _l("Reports"), UserRole.MANAGER, "main"),
 ]
 
@@ -33,7 +35,8 @@ def navigation_for(user, menu=None):
 
 # Pages that belong to a section whose link has another endpoint.
 SECTION_OF = {"orders.lanes": "orders.board", "orders.act": "orders.board", "orders.pause": "orders.board",
-              "orders.auto_accept": "orders.board"}
+              "orders.auto_accept": "orders.board",
+              "messaging.update_connection": "messaging.connection", "messaging.send_test": "messaging.connection"}
 
 
 def current_section(request_endpoint):

@@ -19,6 +19,7 @@ def register(app):
     from . import i18n
     from .analytics import routes as analytics
     from .loyalty import routes as loyalty
+    from .messaging import queries as messaging
     from .settings import logos
 
     i18n.register_filters(app)
@@ -29,6 +30,8 @@ def register(app):
         "sync_label": analytics.sync_label, "minutes_label": analytics.minutes_label,
         # loyalty
         "format_date_short": loyalty.format_date_short,
+        # WhatsApp: staff see a customer's number masked
+        "mask_phone": messaging.mask_phone,
         # bars and heat without style="" (the CSP allows no inline styles): a class per 5 %
         "pct_class": pct_class,
     })

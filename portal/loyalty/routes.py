@@ -19,6 +19,7 @@ from ..lookups import get_or_404
 from ..web import csv_download, page_or_fragment
 from ..models import (CustomerLoyalty, DeliveryOrder, LoyaltyProgram, LoyaltyProgramType, LoyaltyTier,
                       LoyaltyTransaction, OrderStatus, UserRole)
+from ..messaging.queries import contact_for_phone as whatsapp_contact_for
 from . import bp, ledger, programs, queries, services
 from .forms import (PROGRAM_TYPE_LABELS, AdjustForm, MemberForm, ProgramForm, RedeemForm, ReferrerForm, RefundForm,
                     TierForm)
@@ -349,6 +350,7 @@ def _customer_page(member, adjust_form, referrer_form, status=200):
         order_points=queries.points_by_order(member, [order.id for order in orders]),
         progress=programs.tier_progress(member, program), tier=tiers.get(member.loyalty_tier_id),
         referrer=referrer, referred=referred, adjust_form=adjust_form, referrer_form=referrer_form,
+        whatsapp_contact=whatsapp_contact_for(member.customer_phone, g.company.country_code),
         can_be_referred=member.order_count == 0 and member.referred_by_id is None and not ledger_page.total,
         value=services.quantize_money(member.current_points * program.point_value, g.company.currency)), status
 
