@@ -39,7 +39,7 @@ def _first_id(conninfo, table, company_id):
     return row[0] if row else uuid.uuid4()
 
 
-def _fingerprint(conninfo, company_id):
+def fingerprint(conninfo, company_id):
     """A digest of every row company `company_id` owns, table by table (as the owner sees them)."""
     with psycopg.connect(conninfo) as connection:
         return {table: connection.execute(
@@ -47,14 +47,14 @@ def _fingerprint(conninfo, company_id):
             " WHERE company_id = %s", (company_id,)).fetchone()[0] for table in UNCHANGING_TABLES}
 
 
-def _routes(app):
+def sweep_routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in EXEMPT_ENDPOINTS:
             continue
         yield rule
 
 
-def _url(app, rule, ids):
+def rule_url(app, rule, ids):
     values = {}
     for argument in rule.arguments:
         if argument in ids:
@@ -76,41 +76,41 @@ def filled(two_companies, owner_conninfo):
     return alpha, beta
 
 
-def _ids_of(conninfo, company_id):
+def ids_of(conninfo, company_id):
     return {argument: str(_first_id(conninfo, table, company_id)) for argument, table in ID_TABLES.items()}
 
 
 def test_another_companys_ids_are_not_found_anywhere(app, auth, client, filled, owner_conninfo):
     alpha, beta = filled
-    beta_ids = _ids_of(owner_conninfo, beta.id)
+    beta_ids = ids_of(owner_conninfo, beta.id)
     auth.login(alpha.email("COMPANY_ADMIN"))
     token = csrf_token(client, "/")
-    before = _fingerprint(owner_conninfo, beta.id)
+    before = fingerprint(owner_conninfo, beta.id)
     checked = []
-    for rule in _routes(app):
+    for rule in sweep_routes(app):
         if not set(rule.arguments) & set(ID_TABLES):
             continue
-        url = _url(app, rule, beta_ids)
+        url = rule_url(app, rule, beta_ids)
         for method in sorted(rule.methods & {"GET", "POST"}):
             data = {"csrf_token": token} if method == "POST" else None
             response = client.open(url, method=method, data=data)
             assert response.status_code in (403, 404), f"{method} {rule.rule}: {response.status_code}"
             checked.append(f"{method} {rule.rule}")
-    assert _fingerprint(owner_conninfo, beta.id) == before
+    assert fingerprint(owner_conninfo, beta.id) == before
     assert len(checked) > 40  # the sweep really went over the object routes
 
 
 def test_no_post_is_accepted_without_a_csrf_token(app, auth, client, filled, owner_conninfo):
     alpha, _ = filled
-    alpha_ids = _ids_of(owner_conninfo, alpha.id)
+    alpha_ids = ids_of(owner_conninfo, alpha.id)
     auth.login(alpha.email("COMPANY_ADMIN"))
-    before = _fingerprint(owner_conninfo, alpha.id)
+    before = fingerprint(owner_conninfo, alpha.id)
     checked = []
-    for rule in _routes(app):
+    for rule in sweep_routes(app):
         if "POST" not in rule.methods:
             continue
-        response = client.post(_url(app, rule, alpha_ids), data={"confirm": "yes"})
+        response = client.post(rule_url(app, rule, alpha_ids), data={"confirm": "yes"})
         assert response.status_code == 400, f"POST {rule.rule} without a CSRF token: {response.status_code}"
         checked.append(rule.rule)
-    assert _fingerprint(owner_conninfo, alpha.id) == before
+    assert fingerprint(owner_conninfo, alpha.id) == before
     assert len(checked) > 50

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from portal.auth.view_as import OPERATOR_BLUEPRINTS, VIEW_AS_KEY
 from tests.conftest import Auth, csrf_token, owner_rows
 from tests.tenant_rows import fill_every_table
-from tests.test_route_sweep import _fingerprint, _ids_of, _routes, _url
+from tests.test_route_sweep import fingerprint, ids_of, rule_url, sweep_routes
 
 
 def start_viewing(auth, company_id, follow_redirects=False):
@@ -56,29 +56,29 @@ def test_the_operators_own_pages_stay_their_own(viewing, client):
 
 def test_every_change_is_refused_and_nothing_changes(app, viewing, client, owner_conninfo):
     alpha, beta = viewing
-    ids = _ids_of(owner_conninfo, beta.id)
+    ids = ids_of(owner_conninfo, beta.id)
     token = csrf_token(client, "/orders/")
-    before = (_fingerprint(owner_conninfo, alpha.id), _fingerprint(owner_conninfo, beta.id))
+    before = (fingerprint(owner_conninfo, alpha.id), fingerprint(owner_conninfo, beta.id))
     refused = []
-    for rule in _routes(app):
+    for rule in sweep_routes(app):
         if "POST" not in rule.methods or rule.endpoint.split(".")[0] in OPERATOR_BLUEPRINTS:
             continue
-        response = client.post(_url(app, rule, ids), data={"csrf_token": token, "confirm": "yes", "name": "x"})
+        response = client.post(rule_url(app, rule, ids), data={"csrf_token": token, "confirm": "yes", "name": "x"})
         assert response.status_code == 403, f"POST {rule.rule} while viewing: {response.status_code}"
         refused.append(rule.rule)
-    assert (_fingerprint(owner_conninfo, alpha.id), _fingerprint(owner_conninfo, beta.id)) == before
+    assert (fingerprint(owner_conninfo, alpha.id), fingerprint(owner_conninfo, beta.id)) == before
     assert len(refused) > 40
     assert "read-only" in client.post("/orders/pause", data={"csrf_token": token}).get_data(as_text=True)
 
 
 def test_every_page_of_the_viewed_company_opens_without_an_error(app, viewing, client, owner_conninfo):
     alpha, beta = viewing
-    ids = _ids_of(owner_conninfo, beta.id)
+    ids = ids_of(owner_conninfo, beta.id)
     opened = []
-    for rule in _routes(app):
+    for rule in sweep_routes(app):
         if "GET" not in rule.methods or rule.endpoint.split(".")[0] in OPERATOR_BLUEPRINTS:
             continue
-        response = client.get(_url(app, rule, ids))
+        response = client.get(rule_url(app, rule, ids))
         assert response.status_code < 500, f"GET {rule.rule} while viewing: {response.status_code}"
         opened.append(rule.rule)
     assert len(opened) > 40
