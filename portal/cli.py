@@ -10,12 +10,14 @@ from .simulator.command import simulate_command
 
 def register(app):
     from .integrations.commands import integration_add_command, rotate_keys_command
+    from .messaging.commands import whatsapp_connect_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_company_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(integration_add_command)
     app.cli.add_command(rotate_keys_command)
+    app.cli.add_command(whatsapp_connect_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(simulate_command)
     app.cli.add_command(loyalty_check_command)
