@@ -5,7 +5,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
-from .simulator.command import simulate_command
+from .simulator.command import simulate_command, simulate_whatsapp_inbound_command
 
 
 def register(app):
@@ -20,6 +20,7 @@ def register(app):
     app.cli.add_command(whatsapp_connect_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(simulate_command)
+    app.cli.add_command(simulate_whatsapp_inbound_command)
     app.cli.add_command(loyalty_check_command)
     app.cli.add_command(outbox_command)
     app.cli.add_command(backup_command)
