@@ -5,19 +5,22 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
-from .simulator.command import simulate_command
+from .simulator.command import simulate_command, simulate_whatsapp_inbound_command
 
 
 def register(app):
     from .integrations.commands import integration_add_command, rotate_keys_command
+    from .messaging.commands import whatsapp_connect_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_company_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(integration_add_command)
     app.cli.add_command(rotate_keys_command)
+    app.cli.add_command(whatsapp_connect_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(simulate_command)
+    app.cli.add_command(simulate_whatsapp_inbound_command)
     app.cli.add_command(loyalty_check_command)
     app.cli.add_command(outbox_command)
     app.cli.add_command(backup_command)

@@ -16,7 +16,8 @@ from .auth.passwords import hash_password
 from .crypto import encrypt_secret
 from .extensions import db
 from .models import (Company, DeliveryOrder, IntegrationConfig, LoyaltyProgram, LoyaltyTier,
-                     MenuMapping, OrderStatus, OrderStatusHistory, Product, User, UserRole)
+                     MenuMapping, OrderStatus, OrderStatusHistory, Product, User, UserRole, WhatsappConnection,
+                     WhatsappNotificationRule, WhatsappTemplate)
 from .tenancy import tenant
 
 SAMPLE_COMPANY_ID = uuid.UUID("123e4567-e89b-12d3-a456-426614174000")  # from the seed's sample data
@@ -128,6 +129,7 @@ def seed_demo(now=None, rng_seed=42):
             _seed_menu_extras(spec, products, integrations, now)
             _seed_loyalty(spec)
             _seed_orders(spec, products, integrations, rng, now)
+            _seed_whatsapp(spec)  # after the orders' loyalty ledger: the seed's own points send no messages
             db.session.commit()
             counts[spec["name"]] = db.session.scalar(
                 select(db.func.count()).select_from(DeliveryOrder))
@@ -184,6 +186,71 @@ def _seed_integrations(spec):
 def simulator_base_url(platform):
     """Where the demo integrations call their platform: the local simulator (`flask simulate`)."""
     return f"http://127.0.0.1:{SIMULATOR_PORT}/{platform.lower()}"
+
+
+# --------------------------------------------------------------------------- WhatsApp
+
+# The demo number the simulator plays as Meta (`flask simulate` reads these from the connection itself).
+WHATSAPP_PHONE_NUMBER_ID = "106540352242922"
+WHATSAPP_DISPLAY_PHONE = "+966 11 234 5678"
+WHATSAPP_TOKEN = "demo-whatsapp-access-token"
+WHATSAPP_APP_SECRET = "demo-whatsapp-app-secret"
+WHATSAPP_VERIFY_TOKEN = "demo-whatsapp-verify-token"
+# (event, template name, English body, Arabic body): order updates are UTILITY templates, approved.
+WHATSAPP_TEMPLATES = [
+    ("ORDER_ACCEPTED", "order_accepted",
+     "Hi {{customer_name}}, {{restaurant}} accepted order #{{order_number}}. It should be ready by {{eta}}. Thank you!",
+     "هلا {{customer_name}}، {{restaurant}} قبل طلبك رقم {{order_number}}، وبيكون جاهز الساعة {{eta}} تقريباً. "
+     "شكراً لك!"),
+    ("ORDER_READY", "order_ready",
+     "Hi {{customer_name}}, your order #{{order_number}} from {{restaurant}} is ready. Thank you!",
+     "هلا {{customer_name}}، طلبك رقم {{order_number}} من {{restaurant}} جاهز. بالعافية!"),
+    ("ORDER_OUT_FOR_DELIVERY", "order_out_for_delivery",
+     "Hi {{customer_name}}, order #{{order_number}} from {{restaurant}} is on its way to you.",
+     "هلا {{customer_name}}، طلبك رقم {{order_number}} من {{restaurant}} في الطريق لك الحين."),
+    ("ORDER_DELIVERED", "order_delivered",
+     "Hi {{customer_name}}, order #{{order_number}} from {{restaurant}} has been delivered. Enjoy your meal!",
+     "هلا {{customer_name}}، وصل طلبك رقم {{order_number}} من {{restaurant}}. بالعافية عليك!"),
+    ("POINTS_EARNED", "points_earned",
+     "Hi {{customer_name}}, you earned {{points}} points at {{restaurant}}. Your balance is now {{balance}} points.",
+     "هلا {{customer_name}}، كسبت {{points}} نقطة من {{restaurant}}، ورصيدك الحين {{balance}} نقطة."),
+]
+
+
+def simulator_whatsapp_url():
+    """Where the demo's WhatsApp connection sends: the simulator playing the Cloud API (`flask simulate`)."""
+    return f"http://127.0.0.1:{SIMULATOR_PORT}/v23.0"
+
+
+def _seed_whatsapp(spec):
+    """The sample company's WhatsApp connection (to the simulator), approved templates in both languages, and a
+    rule for each order event and earned points. Rows from an earlier seed are left as they are."""
+    if spec["id"] != SAMPLE_COMPANY_ID:
+        return
+    from .messaging.templates import check_template
+
+    company_id = spec["id"]
+    _insert(WhatsappConnection, [{
+        "id": stable_id("whatsapp-connection", company_id), "company_id": company_id,
+        "phone_number_id": WHATSAPP_PHONE_NUMBER_ID, "display_phone": WHATSAPP_DISPLAY_PHONE,
+        "access_token": encrypt_secret(company_id, WHATSAPP_TOKEN),
+        "app_secret": encrypt_secret(company_id, WHATSAPP_APP_SECRET),
+        "verify_token": encrypt_secret(company_id, WHATSAPP_VERIFY_TOKEN),
+        "base_url": simulator_whatsapp_url(), "is_enabled": True,
+    }])
+    templates, rules = [], []
+    for event, name, english, arabic in WHATSAPP_TEMPLATES:
+        for language, body in (("en", english), ("ar", arabic)):
+            check = check_template(name, language, "UTILITY", body)
+            if not check.ok:  # a mistake in the lines above, not in anyone's data
+                raise ValueError(f"demo template {name} ({language}): {check.errors}")
+            templates.append({"id": stable_id("whatsapp-template", company_id, name, language),
+                              "company_id": company_id, "name": name, "language": language, "category": "UTILITY",
+                              "body": body, "variables": check.variables, "status": "APPROVED"})
+        rules.append({"id": stable_id("whatsapp-rule", company_id, event), "company_id": company_id, "event": event,
+                      "template_name": name, "is_enabled": True})
+    _insert(WhatsappTemplate, templates)
+    _insert(WhatsappNotificationRule, rules)
 
 
 def _price(spec, sar_price):

@@ -54,13 +54,12 @@ def integration_add_command(company_name, platform, webhook_secret, api_key, api
 
 @click.command("rotate-keys")
 def rotate_keys_command():
-    """Re-encrypt every stored platform credential and webhook secret with the newest key."""
+    """Re-encrypt every stored platform credential, webhook secret and WhatsApp secret with the newest key."""
     from .services import rotate_stored_secrets
 
     rotated, unreadable = rotate_stored_secrets()
     click.echo(f"Re-encrypted {rotated} secret{'s' if rotated != 1 else ''} with the newest key.")
-    for integration_id, column in unreadable:
-        click.echo(f"Could not read {column} of integration {integration_id} with the configured keys; left as is.",
-                   err=True)
+    for what, row_id, column in unreadable:
+        click.echo(f"Could not read {column} of {what} {row_id} with the configured keys; left as is.", err=True)
     if unreadable:
         raise click.exceptions.Exit(1)

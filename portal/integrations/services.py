@@ -27,13 +27,14 @@ from werkzeug.routing import BuildError
 from ..crypto import SecretError, decrypt_secret, encrypt_secret, rotate_secret
 from ..dashboard.services import start_of_day
 from ..extensions import db
-from ..models import AggregationType, DeliveryOrder, IntegrationAnalytics, IntegrationConfig
+from ..models import AggregationType, DeliveryOrder, IntegrationAnalytics, IntegrationConfig, WhatsappConnection
 from ..platforms import adapter_for, all_adapters
 from ..tenancy import cross_tenant
 
 # Credentials: encrypted at rest, never sent back to a browser. Identifiers are shown in clear.
 SECRET_FIELDS = ("api_key", "api_secret")
 STORED_SECRETS = SECRET_FIELDS + ("webhook_secret",)
+WHATSAPP_SECRETS = ("access_token", "app_secret", "verify_token")  # sealed columns of whatsapp_connections
 IDENTIFIER_FIELDS = ("merchant_id", "store_id")
 CHECK_VIOLATION = "23514"
 CONNECTION_TIMEOUT = 5  # seconds
@@ -401,28 +402,40 @@ def check_connection(integration, timeout=CONNECTION_TIMEOUT):
 def rotate_stored_secrets():
     """Re-encrypt every stored credential and webhook secret of every company with the newest key.
 
-    Returns (re-encrypted, unreadable): secrets already sealed with the newest key are left alone, so
-    running it twice re-encrypts nothing the second time; unreadable ones are listed, not changed.
+    That is the integrations' credentials and webhook secrets, and the WhatsApp connections' access
+    token, app secret and verify token. Returns (re-encrypted, unreadable) with unreadable a list of
+    (what, id, column): secrets already sealed with the newest key are left alone, so running it twice
+    re-encrypts nothing the second time; unreadable ones are listed, not changed.
     """
     newest = _newest_key()
     rotated, unreadable = 0, []
-    columns = [getattr(IntegrationConfig, name) for name in STORED_SECRETS]
     with cross_tenant("rotate-keys: re-encrypt platform credentials with the newest key") as session:
-        rows = session.execute(select(IntegrationConfig.id, *columns)).all()
-        for row in rows:
-            changes = {}
-            for name in STORED_SECRETS:
-                token = getattr(row, name)
-                if not token or _sealed_with(newest, token):
-                    continue
-                try:
-                    changes[name] = rotate_secret(token)
-                except InvalidToken:
-                    unreadable.append((row.id, name))
-            if changes:
-                session.execute(update(IntegrationConfig).where(IntegrationConfig.id == row.id).values(**changes))
-                rotated += len(changes)
+        for what, model, names in (("integration", IntegrationConfig, STORED_SECRETS),
+                                   ("WhatsApp connection", WhatsappConnection, WHATSAPP_SECRETS)):
+            count, missed = _rotate_columns(session, newest, model, names)
+            rotated += count
+            unreadable += [(what, row_id, name) for row_id, name in missed]
     db.session.commit()
+    return rotated, unreadable
+
+
+def _rotate_columns(session, newest, model, names):
+    """Re-encrypt the sealed `names` columns of every row of `model`; returns (re-encrypted, [(id, column)])."""
+    rotated, unreadable = 0, []
+    rows = session.execute(select(model.id, *[getattr(model, name) for name in names])).all()
+    for row in rows:
+        changes = {}
+        for name in names:
+            token = getattr(row, name)
+            if not token or _sealed_with(newest, token):
+                continue
+            try:
+                changes[name] = rotate_secret(token)
+            except InvalidToken:
+                unreadable.append((row.id, name))
+        if changes:
+            session.execute(update(model).where(model.id == row.id).values(**changes))
+            rotated += len(changes)
     return rotated, unreadable
 
 

@@ -39,8 +39,20 @@ DEFAULT_PORT = int(os.environ.get("SIMULATOR_PORT", "5001"))
 @click.option("--linger", default=5.0, show_default=True, type=click.FloatRange(min=0),
               help="With --serve: seconds to keep answering the portal's calls after the last order.")
 @click.option("--seed", type=int, help="Random seed, for a reproducible run.")
+@click.option("--whatsapp/--no-whatsapp", default=True, show_default=True,
+              help="With --serve: play Meta for the company's WhatsApp connection (sends, then status webhooks).")
+@click.option("--whatsapp-fail-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of WhatsApp messages whose last status is failed (131026, 131047 or 130429).")
+@click.option("--whatsapp-error-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of WhatsApp sends answered 400 with code 130429 (rate limit: the worker retries).")
+@click.option("--whatsapp-disorder-rate", default=0.2, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of WhatsApp messages whose statuses arrive out of order (delivered before sent, "
+                   "read without delivered).")
+@click.option("--whatsapp-delay", default=2.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds between a WhatsApp message's status webhooks (on average).")
 def simulate_command(company_name, portal_url, rate, count, duration, serve, host, port, platforms, cancel_share,
-                     fail_rate, wait_seconds, linger, seed):
+                     fail_rate, wait_seconds, linger, seed, whatsapp, whatsapp_fail_rate, whatsapp_error_rate,
+                     whatsapp_disorder_rate, whatsapp_delay):
     """Play the delivery platforms: send signed orders to the portal and answer its calls.
 
     With no --count and no --duration it runs until stopped (Ctrl+C). `--count 1 --no-serve` sends
@@ -48,11 +60,13 @@ def simulate_command(company_name, portal_url, rate, count, duration, serve, hos
     """
     from ..extensions import db
     from .recorder import Journal, create_app
+    from .meta import Meta
     from .sender import Sender, Simulation
-    from .targets import TargetError, load_targets
+    from .targets import TargetError, load_targets, load_whatsapp_lines
 
     try:
         targets, notes = load_targets(company_name, platforms)
+        lines = load_whatsapp_lines(company_name) if serve and whatsapp else []
     except TargetError as error:
         raise click.ClickException(str(error)) from error
     finally:
@@ -73,7 +87,10 @@ def simulate_command(company_name, portal_url, rate, count, duration, serve, hos
 
     server = None
     if serve:
-        app = create_app(journal, fail_rate=fail_rate, rng=random.Random(rng.random()))
+        meta = Meta(lines, portal_url, journal=journal, later=simulation.later, rng=random.Random(rng.random()),
+                    echo=click.echo, fail_rate=whatsapp_fail_rate, error_rate=whatsapp_error_rate,
+                    disorder_rate=whatsapp_disorder_rate, delay=whatsapp_delay)
+        app = create_app(journal, fail_rate=fail_rate, rng=random.Random(rng.random()), meta=meta)
         try:
             server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         except OSError as error:
@@ -81,6 +98,10 @@ def simulate_command(company_name, portal_url, rate, count, duration, serve, hos
         threading.Thread(target=server.serve_forever, name="simulator-endpoints", daemon=True).start()
         click.echo(f"Platform endpoints on http://{host}:{server.server_port}/<platform>/… — calls and "
                    f"webhooks at http://{host}:{server.server_port}/")
+        for line in lines:
+            click.echo(f"WhatsApp Cloud API for number {line.phone_number_id} on http://{host}:{server.server_port}"
+                       f"/v23.0/{line.phone_number_id}/messages; customers write through POST "
+                       f"http://{host}:{server.server_port}/whatsapp/inbound")
 
     names = ", ".join(f"{target.platform.lower()} ({len(target.menu)} products)" for target in targets)
     limit = (f"{count} order{'s' if count != 1 else ''}" if count is not None else "") + \
@@ -132,3 +153,34 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code="-", size="-"):
         pass
+
+
+@click.command("simulate-whatsapp-inbound")
+@click.option("--company", "company_name", default="Sample Restaurant", show_default=True,
+              help="Company (exact name) whose WhatsApp number the customer writes to.")
+@click.option("--from", "sender", required=True, help="The customer's number, e.g. +966512345678.")
+@click.option("--text", required=True, help="What the customer writes (STOP, إيقاف and START change the opt-out).")
+@click.option("--name", default="Customer", show_default=True, help="The customer's WhatsApp profile name.")
+@click.option("--portal-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where the portal listens; the webhook goes to <portal-url>/webhooks/whatsapp/<connection id>.")
+def simulate_whatsapp_inbound_command(company_name, sender, text, name, portal_url):
+    """Play a customer writing to the company's WhatsApp number: post Meta's signed messages[] webhook."""
+    from ..extensions import db
+    from .meta import Meta, digits
+    from .targets import TargetError, load_whatsapp_lines
+
+    try:
+        lines = load_whatsapp_lines(company_name)
+    except TargetError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.session.remove()
+    if not lines:
+        raise click.ClickException(f"{company_name} has no enabled WhatsApp connection (see whatsapp-connect).")
+    if not 7 <= len(digits(sender)) <= 15:
+        raise click.ClickException(f"{sender!r} is not a phone number: give it with the country code, +9665….")
+    status, answer = Meta(lines, portal_url).inbound(sender, text, name=name)
+    click.echo(f"POST {portal_url.rstrip('/')}/webhooks/whatsapp/{lines[0].connection_id} → "
+               f"{status if status is not None else 'no answer'} {' '.join(answer.split())[:200]}")
+    if status is None or status >= 300:
+        raise SystemExit(1)

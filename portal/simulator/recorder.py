@@ -1,5 +1,7 @@
 """The platforms' side of the portal's outbound calls: a small Flask app that records and answers them.
 
+WhatsApp's Cloud API (`POST /v23.0/<phone_number_id>/messages`) is played by simulator/meta.py.
+
 Every request under `/<platform>/…` (the integration's base URL is `http://127.0.0.1:5001/<platform>`)
 is recorded in a bounded journal and answered the way the platform would: Careem `PUT /orders/<id>`
 gets 200 `{}`, Delivery Hero order status calls 202 `{}`, logins a token, anything else 200
@@ -90,11 +92,19 @@ def answer_for(platform, method, path):
     return 200, {"ok": True}
 
 
-def create_app(journal=None, fail_rate=0.0, rng=None):
-    """The outbound-endpoints app; `journal` is shared with the sender so `/` shows both directions."""
+def create_app(journal=None, fail_rate=0.0, rng=None, meta=None):
+    """The outbound-endpoints app; `journal` is shared with the sender so `/` shows both directions.
+
+    `meta` (simulator/meta.py) plays WhatsApp's Cloud API at `/<version>/<phone_number_id>/messages`
+    and takes customers' messages at `/whatsapp/inbound`; without it no number is known there.
+    """
+    from .meta import Meta, bp as meta_bp
+
     app = Flask(__name__)
     app.config["SIMULATOR_FAIL_RATE"] = float(fail_rate or 0)
     app.extensions["simulator_journal"] = journal if journal is not None else Journal()
+    app.extensions["simulator_meta"] = meta if meta is not None else Meta([], "http://127.0.0.1:5000")
+    app.register_blueprint(meta_bp)
     chance = rng or random.Random()
 
     def journal_():

@@ -2,13 +2,14 @@
 
 The company is found by exact name through the audited cross-tenant path (like `flask create-user`);
 everything else is read as that company's tenant: its enabled integrations, their webhook secrets
-(decrypted), and the products mapped on each platform with the platform's price.
+(decrypted), and the products mapped on each platform with the platform's price; and its WhatsApp
+connection (token and app secret decrypted) for the number the simulator plays as Meta.
 """
 from sqlalchemy import select
 
 from ..crypto import decrypt_secret
 from ..extensions import db
-from ..models import Company, IntegrationConfig, MenuMapping, Product
+from ..models import Company, IntegrationConfig, MenuMapping, Product, WhatsappConnection
 from ..tenancy import cross_tenant, tenant
 from .model import MenuItem, Target
 
@@ -61,6 +62,25 @@ def load_targets(company_name, platforms=None):
         if not any(warning.startswith(f"{platform}:") for warning in warnings):
             warnings.append(f"{platform}: {company.name} has no enabled integration for it.")
     return targets, warnings
+
+
+def load_whatsapp_lines(company_name):
+    """The company's enabled WhatsApp connection as the number Meta plays (simulator/meta.py): a list of 0 or 1."""
+    from .meta import WhatsappLine
+
+    company = find_company(company_name)
+    with tenant(company.id):
+        connection = db.session.scalar(select(WhatsappConnection).where(WhatsappConnection.is_enabled))
+        lines = []
+        if connection is not None:
+            token = decrypt_secret(company.id, connection.access_token)
+            app_secret = decrypt_secret(company.id, connection.app_secret)
+            if token and app_secret:
+                lines.append(WhatsappLine(phone_number_id=connection.phone_number_id,
+                                          connection_id=str(connection.id), token=token, app_secret=app_secret,
+                                          display_phone=connection.display_phone or "15550000000"))
+        db.session.commit()
+    return lines
 
 
 def _mapped_menu(integration):
