@@ -70,21 +70,17 @@ def create_company_command(name, admin_email, admin_password, timezone, currency
 @click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user_command(company_name, email, first_name, last_name, role, password):
     """Create a user in a company."""
-    from .models import Company
-    from .tenancy import cross_tenant, tenant
+    from .lookups import company_named
+    from .tenancy import tenant
     from .users.services import UserRuleError, create_user
 
-    with cross_tenant(f"create-user command for {company_name}") as session:
-        company_ids = session.scalars(select(Company.id).where(Company.name == company_name)).all()
-    db.session.commit()
-    if len(company_ids) != 1:
-        raise click.ClickException(f"No single company is named {company_name!r}.")
+    company_id = company_named(company_name, "create-user")
     if len(password) < 8:
         raise click.ClickException("The password needs at least 8 characters.")
-    with tenant(company_ids[0]):
+    with tenant(company_id):
         try:
             user = create_user(None, email=email, first_name=first_name, last_name=last_name, role=role,
-                               password=password, company_id=company_ids[0])
+                               password=password, company_id=company_id)
         except UserRuleError as error:
             raise click.ClickException(str(error)) from error
         click.echo(f"Created {user.email} ({role}) in {company_name}.")  # inside: outside the tenant RLS hides it

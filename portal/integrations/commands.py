@@ -1,6 +1,5 @@
 """`flask --app wsgi integration-add` and `rotate-keys`: operator commands over the Integrations services."""
 import click
-from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Company, DeliveryPlatform
@@ -25,21 +24,18 @@ PLATFORM_NAMES = [platform.value.lower() for platform in DeliveryPlatform]
 def integration_add_command(company_name, platform, webhook_secret, api_key, api_secret, merchant_id, store_id,
                             base_url, commission_rate, enabled, public_url):
     """Create or update a company's connection to a delivery platform; print its id and webhook URL."""
-    from ..tenancy import cross_tenant, tenant
+    from ..lookups import company_named
+    from ..tenancy import tenant
     from .services import IntegrationError, MissingCredentials, save_integration, webhook_url
 
-    with cross_tenant(f"integration-add command for {company_name}") as session:
-        company_ids = session.scalars(select(Company.id).where(Company.name == company_name)).all()
-    db.session.commit()
-    if len(company_ids) != 1:
-        raise click.ClickException(f"No single company is named {company_name!r}.")
+    company_id = company_named(company_name, "integration-add")
 
     settings = {name: value for name, value in (("merchant_id", merchant_id), ("store_id", store_id),
                                                  ("base_url", base_url), ("commission_rate", commission_rate),
                                                  ("is_enabled", enabled)) if value is not None}
     new_secrets = {"webhook_secret": webhook_secret, "api_key": api_key, "api_secret": api_secret}
-    with tenant(company_ids[0]):
-        company = db.session.get(Company, company_ids[0])
+    with tenant(company_id):
+        company = db.session.get(Company, company_id)
         try:
             integration = save_integration(company, platform, new_secrets=new_secrets, **settings)
         except MissingCredentials as error:

@@ -1,10 +1,8 @@
 """`flask --app wsgi whatsapp-connect`: an operator command over the messaging services (like integration-add)."""
 import click
 from flask import current_app, url_for
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Company
 
 
 def webhook_url(connection, public_url):
@@ -29,23 +27,20 @@ def webhook_url(connection, public_url):
 def whatsapp_connect_command(company_name, phone_number_id, token, app_secret, verify_token, base_url, display_phone,
                              enabled, public_url):
     """Create or update a company's WhatsApp connection; print its id and webhook URL."""
-    from ..tenancy import cross_tenant, tenant
+    from ..lookups import company_named
+    from ..tenancy import tenant
     from .services import WhatsappConnectionError, current_connection, save_connection
 
-    with cross_tenant(f"whatsapp-connect command for {company_name}") as session:
-        company_ids = session.scalars(select(Company.id).where(Company.name == company_name)).all()
-    db.session.commit()
-    if len(company_ids) != 1:
-        raise click.ClickException(f"No single company is named {company_name!r}.")
+    company_id = company_named(company_name, "whatsapp-connect")
 
-    with tenant(company_ids[0]):
+    with tenant(company_id):
         existing = current_connection()
         if existing is not None:  # what is not given is kept (save_connection would reset these)
             base_url = existing.base_url if base_url is None else base_url
             display_phone = existing.display_phone if display_phone is None else display_phone
             enabled = existing.is_enabled if enabled is None else enabled
         try:
-            connection = save_connection(company_ids[0], phone_number_id=phone_number_id, token=token,
+            connection = save_connection(company_id, phone_number_id=phone_number_id, token=token,
                                          app_secret=app_secret, verify_token=verify_token, base_url=base_url,
                                          display_phone=display_phone, is_enabled=True if enabled is None else enabled)
         except WhatsappConnectionError as error:

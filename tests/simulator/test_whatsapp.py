@@ -2,11 +2,8 @@
 import hmac
 import json
 import random
-import threading
-from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 from portal.extensions import db
 from portal.messaging import services
@@ -18,33 +15,12 @@ from portal.simulator.recorder import Journal, create_app as create_recorder
 from portal.simulator.targets import load_whatsapp_lines
 from portal.tenancy import tenant
 from tests.conftest import owner_rows
+from tests.simulator.test_end_to_end import client_transport, serve  # noqa: F401  (serve: a fixture)
 
 NUMBER = "106540352242922"
 TOKEN, APP_SECRET = "sim-token-123", "sim-app-secret-456"
 CUSTOMER = "+966512345678"
 SEND = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": {"body": "Hello"}}
-
-
-def client_transport(client):
-    """(url, body, headers) -> (status, text) over Flask's test client of the portal."""
-    def send(url, body, headers, method="POST"):
-        response = client.open(urlsplit(url).path, method=method, data=body, headers=headers)
-        return response.status_code, response.get_data(as_text=True)
-    return send
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(wsgi_app):
-        server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-    yield start
-    for server in servers:
-        server.shutdown()
 
 
 class Later:
@@ -79,7 +55,7 @@ def kitchen(app, make_company):
 
 
 @pytest.fixture
-def meta_for(app, client, kitchen, serve):
+def meta_for(app, client, kitchen, serve):  # noqa: F811  (the fixture)
     """Serve the simulator with Meta playing Alpha's number; the connection sends there; webhooks go to the portal."""
     def make(**options):
         later = Later()
@@ -277,7 +253,7 @@ def test_inbound_stop_and_arabic_stop_opt_out_and_start_opts_back_in(app, client
         db.session.rollback()
 
 
-def test_the_inbound_command_posts_over_http(app, runner, kitchen, owner_conninfo, serve):
+def test_the_inbound_command_posts_over_http(app, runner, kitchen, owner_conninfo, serve):  # noqa: F811
     portal_url = serve(app)
     with app.app_context():
         result = runner.invoke(args=["simulate-whatsapp-inbound", "--company", "Alpha Kitchen", "--from", CUSTOMER,
@@ -293,7 +269,7 @@ def test_the_inbound_command_posts_over_http(app, runner, kitchen, owner_conninf
 
 # ------------------------------------------------------------------ the demo
 
-def test_the_demo_seed_wires_whatsapp_to_the_simulator_idempotently(app, runner, client, owner_conninfo, serve):
+def test_the_demo_seed_wires_whatsapp_to_the_simulator_idempotently(app, runner, client, owner_conninfo, serve):  # noqa: F811
     from portal.demo import SAMPLE_COMPANY_ID, WHATSAPP_PHONE_NUMBER_ID, simulator_whatsapp_url
     from portal.messaging.templates import check_template
     from portal.models import DeliveryOrder, OrderStatus
