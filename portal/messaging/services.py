@@ -445,6 +445,30 @@ def record_inbound(connection, item, contacts):
     return True
 
 
+# Meta's template events, as the portal keeps them (others, e.g. FLAGGED or IN_APPEAL, leave the status).
+TEMPLATE_EVENTS = {"APPROVED": "APPROVED", "REINSTATED": "APPROVED", "PENDING": "PENDING", "REJECTED": "REJECTED",
+                   "PAUSED": "PAUSED", "DISABLED": "DISABLED", "LIMIT_EXCEEDED": "PAUSED", "LOCKED": "DISABLED",
+                   "ARCHIVED": "DISABLED", "PENDING_DELETION": "DISABLED", "DELETED": "DISABLED"}
+
+
+def apply_template_status(value):
+    """A `message_template_status_update`: the template (by name and language) takes the status Meta reports."""
+    status = TEMPLATE_EVENTS.get(str(value.get("event") or "").upper())
+    name, language = str(value.get("message_template_name") or ""), str(value.get("message_template_language") or "")
+    if status is None or not name:
+        return 0
+    template = db.session.scalar(select(WhatsappTemplate).where(WhatsappTemplate.name == name[:100],
+                                                                WhatsappTemplate.language == language[:10]))
+    if template is None:
+        return 0
+    template.status = status
+    reason = str(value.get("reason") or "").strip()
+    template.rejection_reason = reason[:500] if status != "APPROVED" and reason and reason.upper() != "NONE" else None
+    if value.get("message_template_id"):
+        template.external_template_id = str(value["message_template_id"])[:100]
+    return 1
+
+
 def apply_webhook(connection, payload):
     """Every change of a webhook body for this connection; returns (statuses applied, inbound stored).
 
@@ -458,6 +482,9 @@ def apply_webhook(connection, payload):
         for change in changes if isinstance(changes, list) else []:
             value = change.get("value") if isinstance(change, dict) else None
             if not isinstance(value, dict):
+                continue
+            if change.get("field") == "message_template_status_update":
+                statuses += apply_template_status(value)
                 continue
             number = str((value.get("metadata") or {}).get("phone_number_id") or "")
             if number and number != connection.phone_number_id:

@@ -223,3 +223,30 @@ def test_a_status_that_overtakes_the_send_waits_for_it(app, client, shop, owner_
     assert post_webhook(client, connection_id, body).status_code == 200
     worker.join()
     assert state(owner_conninfo, message_id)[0] == "DELIVERED"
+
+
+@pytest.mark.parametrize("event, reason, status, kept_reason", [
+    ("APPROVED", "NONE", "APPROVED", None), ("REJECTED", "INVALID_FORMAT", "REJECTED", "INVALID_FORMAT"),
+    ("PAUSED", "Low quality", "PAUSED", "Low quality"), ("FLAGGED", "x", "APPROVED", None)])
+def test_meta_reports_a_templates_review(app, client, shop, owner_conninfo, event, reason, status, kept_reason):
+    _, connection_id = shop
+    body = {"object": "whatsapp_business_account", "entry": [{"id": "0", "changes": [{
+        "field": "message_template_status_update",
+        "value": {"event": event, "message_template_id": 594425479261596, "message_template_name": "order_ready",
+                  "message_template_language": "ar", "reason": reason}}]}]}
+    assert post_webhook(client, connection_id, body).status_code == 200
+    rows = owner_rows(owner_conninfo, "SELECT language, status, rejection_reason, external_template_id"
+                                      " FROM whatsapp_templates WHERE name = 'order_ready' ORDER BY language")
+    expected_id = None if event == "FLAGGED" else "594425479261596"
+    assert rows == [("ar", status, kept_reason, expected_id), ("en", "APPROVED", None, None)]
+
+
+def test_a_job_for_another_companys_message_does_nothing(app, make_company, owner_conninfo):
+    from portal.messaging.services import send_message
+    alpha, beta = make_company("Alpha Kitchen"), make_company("Beta Grill")
+    connect(app, alpha, "http://127.0.0.1:9/v23.0", phone_number_id="111")
+    connect(app, beta, "http://127.0.0.1:9/v23.0", phone_number_id="222")
+    beta_message = sent_message(app, beta, wamid=None, status="PENDING")
+    with app.app_context(), tenant(alpha.id):  # a job whose company argument was tampered with
+        assert send_message(beta_message) is None
+    assert owner_rows(owner_conninfo, "SELECT status::text, attempts FROM whatsapp_messages") == [("PENDING", 0)]
