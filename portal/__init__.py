@@ -120,7 +120,9 @@ def register_blueprints(app):
 def register_tasks_and_hooks():
     """Every background task known by name (for `defer`), and the areas' reactions to each other."""
     from . import tasks  # noqa: F401  (registers the tasks on the queue)
-    from .hooks import order_page_panels, order_status_changed, platform_call_finished, points_earned
+    from .assistant.services import on_whatsapp_message
+    from .hooks import (order_page_panels, order_status_changed, platform_call_finished, points_earned,
+                        whatsapp_message_received)
     from .loyalty.ledger import on_status_change
     from .loyalty.routes import order_page_panel
     from .menu.sync import on_call_finished
@@ -133,6 +135,7 @@ def register_tasks_and_hooks():
     order_status_changed.connect(on_order_status)
     points_earned.connect(on_points_earned)
     register_channel("whatsapp", reprocess_whatsapp_webhook)
+    whatsapp_message_received.connect(on_whatsapp_message)
     platform_call_finished.connect(on_call_finished)
     order_page_panels.connect(order_page_panel)
     order_page_panels.connect(whatsapp_order_panel)

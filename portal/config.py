@@ -58,6 +58,9 @@ class Config:
     # WhatsApp sends: tries on Meta's retryable errors (rate limits, temporarily unavailable), backoff base.
     WHATSAPP_MAX_ATTEMPTS = int(os.environ.get("WHATSAPP_MAX_ATTEMPTS", "5"))
     WHATSAPP_RETRY_BASE_SECONDS = int(os.environ.get("WHATSAPP_RETRY_BASE_SECONDS", "10"))
+    # The assistant hands a conversation to staff below this confidence (and on complaints, "a person", or
+    # two misunderstandings in a row).
+    ASSISTANT_CONFIDENCE_THRESHOLD = float(os.environ.get("ASSISTANT_CONFIDENCE_THRESHOLD", "0.45"))
     WHATSAPP_EXPIRY_NOTICE_DAYS = int(os.environ.get("WHATSAPP_EXPIRY_NOTICE_DAYS", "7"))  # points-expiring reminder
 
     # E-mail: SMTP when MAIL_SERVER is set; otherwise messages stay in the outbox (GET /outbox).

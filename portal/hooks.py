@@ -20,3 +20,6 @@ order_page_panels = _signals.signal("order-page-panels")
 
 # A delivered order earned a loyalty member points. Sender: the member; keywords points, order_id.
 points_earned = _signals.signal("points-earned")
+
+# A customer wrote on WhatsApp (stored, not a STOP/START). Sender: the connection; keywords phone, text, wamid.
+whatsapp_message_received = _signals.signal("whatsapp-message-received")

@@ -262,3 +262,11 @@ def companies_with_expiry_reminders():
         return list(session.scalars(text(
             "SELECT DISTINCT company_id FROM whatsapp_notification_rules"
             " WHERE event = 'POINTS_EXPIRING' AND is_enabled ORDER BY company_id")))
+
+
+def resolve_chat_company(public_chat_id):
+    """The id of the active company whose web chat has this public id, or None (portal_webhook: id and state)."""
+    with _as_role(DatabaseRole.WEBHOOK) as session:
+        return session.scalar(
+            text("SELECT id FROM companies WHERE public_chat_id = :public_id AND is_active AND deleted_at IS NULL"),
+            {"public_id": str(public_chat_id)[:32]})

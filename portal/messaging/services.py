@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import (Company, CustomerLoyalty, LoyaltyTransaction, WhatsappConnection, WhatsappContact,
                       WhatsappInboundMessage, WhatsappMessage, WhatsappMessageStatus as Status, WhatsappMessageType,
                       WhatsappNotificationRule, WhatsappTemplate)
+from ..hooks import whatsapp_message_received
 from ..phones import normalize_phone
 from ..queue import defer
 from . import provider
@@ -340,6 +341,11 @@ def send_test(company_id, phone, text=None, template=None):
     return message
 
 
+def send_text(company_id, phone, text):
+    """Free-form text to a customer (the Inbox, the assistant): only within 24 hours of their last message."""
+    return send_test(company_id, phone, text=text)
+
+
 # --- Webhooks: statuses and what customers write ---------------------------------------------------
 
 def _at(timestamp):
@@ -434,6 +440,7 @@ def record_inbound(connection, item, contacts):
         contact.profile_name = str((profile.get("profile") or {}).get("name") or "")[:200] or contact.profile_name
     if contact.last_inbound_at is None or sent_at > contact.last_inbound_at:
         contact.last_inbound_at = sent_at
+    keyword = None
     if body:
         contact.language = "ar" if _ARABIC.search(body) else "en"
         keyword = opt_keyword(body)
@@ -442,6 +449,8 @@ def record_inbound(connection, item, contacts):
         elif keyword == "start":
             contact.opted_out_at, contact.opted_in_at = None, sent_at
     db.session.flush()
+    if body and keyword is None:  # the assistant (and the Inbox) hear what the customer asked
+        whatsapp_message_received.send(connection, phone=sender, text=body, wamid=wamid)
     return True
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +37,8 @@ class Company(db.Model):
     tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     tax_number: Mapped[str | None] = mapped_column(String(50))
     preparation_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=15, server_default="15")
+    public_chat_id: Mapped[str] = mapped_column(String(32), nullable=False, unique=True,
+                                                server_default=text("replace(gen_random_uuid()::text, '-', '')"))
     alert_pending_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
                                                         server_default="false")
     alert_pending_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=5, server_default="5")

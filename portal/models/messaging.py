@@ -3,7 +3,8 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (Boolean, DateTime, ForeignKeyConstraint, Integer, Numeric, String, Text, UniqueConstraint,
+                        func)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +34,15 @@ class AiChatbotSession(db.Model):
     intent: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
     context: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    # 0023: who holds the conversation (ASSISTANT, STAFF, CLOSED), the handoff, the proved order.
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="ASSISTANT")
+    handed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handoff_reason: Mapped[str | None] = mapped_column(String(40))
+    misunderstood: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                      server_default=func.now())
     company_id: Mapped[uuid.UUID] = company_fk()
 
 
@@ -47,10 +57,13 @@ class ChatMessage(db.Model):
     )
     id: Mapped[uuid.UUID] = uuid_pk()
     chatbot_session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    sender: Mapped[str] = mapped_column(String(20), nullable=False)
+    sender: Mapped[str] = mapped_column(String(20), nullable=False)  # CUSTOMER, ASSISTANT or STAFF
     content: Mapped[str] = mapped_column(Text, nullable=False)
     intent: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # the staff member who wrote
+    answer_key: Mapped[str | None] = mapped_column(String(60))  # the answer template used
+    channel_message_id: Mapped[str | None] = mapped_column(String(200))  # the WhatsApp wamid
     company_id: Mapped[uuid.UUID] = company_fk()
     created_at: Mapped[datetime] = created_at()
 
