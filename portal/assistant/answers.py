@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -54,7 +54,7 @@ ANSWERS = {
 }
 
 ORDER_NUMBER = re.compile(r"#?\b([A-Za-z]{0,4}-?\d[\w-]{2,})\b")
-LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+LAST4 = re.compile(r"(?<!\w)(\d{4})(?!\w)")  # four digits standing alone (not the end of "A7042")
 FAVOURITES = 4
 
 
@@ -69,7 +69,7 @@ class Answer:
 
 def language_of(text, default="en"):
     """"ar" when the message has Arabic letters, "en" for Latin letters (Arabizi too), else `default`."""
-    if re.search(r"[\u0600-\u06ff]", text or ""):
+    if re.search(r"[\u0621-\u064a\u0671-\u06d3]", text or ""):  # Arabic letters (not Arabic-Indic digits)
         return "ar"
     if re.search(r"[A-Za-z]", text or ""):
         return "en"
@@ -167,20 +167,34 @@ def _products():
                               .order_by(Product.sort_order, Product.name)).all()
 
 
-def match_product(text, products):
-    """The product a message names (English or Arabic name, fuzzy), or None."""
-    choices = {}
+_TASHKEEL = re.compile(r"[\u064b-\u065f\u0670\u0640]")
+
+
+def _words(text):
+    """Comparable words: lowercase, Arabic letters unified (أإآ→ا, ة→ه, ى→ي), diacritics and "ال" dropped."""
+    text = _TASHKEEL.sub("", (text or "").casefold())
+    text = text.translate(str.maketrans("أإآةى", "اااهي"))
+    words = []
+    for word in re.findall(r"\w+", text):
+        if word.startswith("ال") and len(word) > 4:
+            word = word[2:]
+        if len(word) >= 3 and not word.isdigit():
+            words.append(word)
+    return words
+
+
+def match_product(text, products, cutoff=84):
+    """The product a message names (a word of its English or Arabic name, typos allowed), or None."""
+    asked = _words(text)
+    best, best_score = None, cutoff
     for product in products:
         for name in (product.name, product.name_ar):
-            if name:
-                choices[(product.id, name)] = name.casefold()
-    if not choices or not (text or "").strip():
-        return None
-    best = process.extractOne(text.casefold(), choices, scorer=fuzz.partial_ratio, score_cutoff=80)
-    if best is None:
-        return None
-    product_id = best[2][0]
-    return next(product for product in products if product.id == product_id)
+            for word in _words(name):
+                for candidate in asked:
+                    score = fuzz.ratio(candidate, word)
+                    if score > best_score:
+                        best, best_score = product, score
+    return best
 
 
 def menu(company, session, text, locale):

@@ -101,7 +101,7 @@ def _record(session, sender, content, **values):
 
 # --- The customer writes ---------------------------------------------------------------------------
 
-def customer_says(session, text, channel_message_id=None, classify=classify_message):
+def customer_says(session, text, channel_message_id=None, classify=None):
     """Record what the customer wrote and what the assistant answers (None while staff hold it).
 
     Returns the assistant's ChatMessage, or None when it stays quiet."""
@@ -113,7 +113,7 @@ def customer_says(session, text, channel_message_id=None, classify=classify_mess
     session.locale = locale
     if session.status == CLOSED:  # writing again reopens it, with the assistant
         session.status, session.ended_at, session.is_active, session.misunderstood = ASSISTANT, None, True, 0
-    result = classify(text)
+    result = (classify or classify_message)(text)
     _record(session, "CUSTOMER", text, intent=result.intent, confidence=_confidence(result.confidence),
             channel_message_id=channel_message_id)
     session.intent, session.confidence = result.intent, _confidence(result.confidence)
