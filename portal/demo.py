@@ -15,8 +15,8 @@ from sqlalchemy.dialects.postgresql import insert
 from .auth.passwords import hash_password
 from .crypto import encrypt_secret
 from .extensions import db
-from .models import (Company, DeliveryOrder, IntegrationConfig, LoyaltyProgram, LoyaltyTier,
-                     MenuMapping, OrderStatus, OrderStatusHistory, Product, User, UserRole, WhatsappConnection,
+from .models import (AiChatbotSession, ChatMessage, Company, DeliveryOrder, IntegrationConfig, LoyaltyProgram,
+                     LoyaltyTier, MenuMapping, OrderStatus, OrderStatusHistory, Product, User, UserRole, WhatsappConnection,
                      WhatsappNotificationRule, WhatsappTemplate)
 from .tenancy import tenant
 
@@ -130,6 +130,7 @@ def seed_demo(now=None, rng_seed=42):
             _seed_loyalty(spec)
             _seed_orders(spec, products, integrations, rng, now)
             _seed_whatsapp(spec)  # after the orders' loyalty ledger: the seed's own points send no messages
+            _seed_conversations(spec, now)
             db.session.commit()
             counts[spec["name"]] = db.session.scalar(
                 select(db.func.count()).select_from(DeliveryOrder))
@@ -251,6 +252,43 @@ def _seed_whatsapp(spec):
                       "template_name": name, "is_enabled": True})
     _insert(WhatsappTemplate, templates)
     _insert(WhatsappNotificationRule, rules)
+
+
+# Three conversations for the Inbox: a complaint handed to staff, an answered question, a closed greeting.
+DEMO_CONVERSATIONS = [
+    ("WHATSAPP", "+966551230001", "STAFF", "complaint", [
+        ("CUSTOMER", "الاكل وصل بارد 😡 ابي احد يكلمني", "complaint", None),
+        ("ASSISTANT", "أحوّلك إلى فريقنا، وسيرد عليك أحدهم هنا قريباً.", "complaint", "handoff")]),
+    ("WEB_WIDGET", None, "ASSISTANT", None, [
+        ("CUSTOMER", "are you open now?", "opening_hours", None),
+        ("ASSISTANT", "We are open now.", "opening_hours", "hours_always")]),
+    ("WHATSAPP", "+966551230002", "CLOSED", None, [
+        ("CUSTOMER", "السلام عليكم", "greeting", None),
+        ("ASSISTANT", "أهلاً! أقدر أقول لك وين طلبك، وش في المنيو وأسعاره، مواعيد الدوام، أو نقاط الولاء. "
+                      "وش تحب تعرف؟", "greeting", "greeting")]),
+]
+
+
+def _seed_conversations(spec, now):
+    if spec["id"] != SAMPLE_COMPANY_ID:
+        return
+    sessions, messages = [], []
+    for position, (channel, phone, status, reason, lines) in enumerate(DEMO_CONVERSATIONS, start=1):
+        session_id = stable_id("conversation", spec["id"], position)
+        started = now - timedelta(minutes=40 * position)
+        sessions.append({"id": session_id, "company_id": spec["id"], "session_id": f"demo:{position}",
+                         "channel": channel, "customer_phone": phone, "status": status, "handoff_reason": reason,
+                         "handed_off_at": started + timedelta(minutes=1) if status == "STAFF" else None,
+                         "ended_at": started + timedelta(minutes=5) if status == "CLOSED" else None,
+                         "is_active": status != "CLOSED", "started_at": started, "messages_count": len(lines),
+                         "intent": lines[0][2], "confidence": Decimal("0.9"), "locale": "ar" if phone else "en",
+                         "last_message_at": started + timedelta(minutes=len(lines)), "context": {}})
+        for number, (sender, content, intent, key) in enumerate(lines):
+            messages.append({"id": stable_id("conversation-message", session_id, number), "company_id": spec["id"],
+                             "chatbot_session_id": session_id, "sender": sender, "content": content,
+                             "intent": intent, "answer_key": key, "created_at": started + timedelta(minutes=number)})
+    _insert(AiChatbotSession, sessions)
+    _insert(ChatMessage, messages)
 
 
 def _price(spec, sar_price):
