@@ -16,8 +16,8 @@ from .auth.passwords import hash_password
 from .crypto import encrypt_secret
 from .extensions import db
 from .models import (AiChatbotSession, ChatMessage, Company, DeliveryOrder, IntegrationConfig, LoyaltyProgram,
-                     LoyaltyTier, MenuMapping, OrderStatus, OrderStatusHistory, Product, User, UserRole, WhatsappConnection,
-                     WhatsappNotificationRule, WhatsappTemplate)
+                     LoyaltyTier, MenuMapping, OrderStatus, OrderStatusHistory, Product, User, UserRole,
+                     WhatsappConnection, WhatsappNotificationRule, WhatsappTemplate)
 from .tenancy import tenant
 
 SAMPLE_COMPANY_ID = uuid.UUID("123e4567-e89b-12d3-a456-426614174000")  # from the seed's sample data
