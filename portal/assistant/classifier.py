@@ -20,6 +20,7 @@ LETTERS = str.maketrans({
     "\u0640": None,  # tatweel
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
     "ة": "ه", "ى": "ي",
+    "ئ": "ي", "ؤ": "و",  # hamza seats people often drop: وظائف and وظايف are one word
     **{chr(0x0660 + digit): str(digit) for digit in range(10)},
     **{chr(0x06f0 + digit): str(digit) for digit in range(10)},
 })
