@@ -9,6 +9,7 @@ from .simulator.command import simulate_command, simulate_whatsapp_inbound_comma
 
 
 def register(app):
+    from .assistant.commands import assistant_group
     from .integrations.commands import integration_add_command, rotate_keys_command
     from .messaging.commands import whatsapp_connect_command
 
@@ -25,6 +26,7 @@ def register(app):
     app.cli.add_command(outbox_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(assistant_group)
 
 
 @click.command("seed-demo")
