@@ -18,11 +18,13 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AiChatbotSession, ChatChannel, ChatMessage, Company
-from .answers import answer, language_of
+from .answers import answer, identity_in, language_of
 
 ASSISTANT, STAFF, CLOSED = "ASSISTANT", "STAFF", "CLOSED"
 MAX_MESSAGE = 2000  # characters of one customer message kept and read
 HANDOFF_INTENTS = {"complaint": "complaint", "human": "asked_for_person"}
+# After asking for the order number and last 4 digits, the next message with them answers that question.
+AWAITS_IDENTITY = {"order_ask_identity": "order_status", "loyalty_ask_identity": "loyalty_balance"}
 
 
 class ConversationError(ValueError):
@@ -137,6 +139,9 @@ def _reason(result):
 def _decide(company, session, text, result, locale):
     """Answer, or hand off: complaint, a person asked for, low confidence, or a second misunderstanding."""
     threshold = current_app.config.get("ASSISTANT_CONFIDENCE_THRESHOLD", 0.45)
+    awaiting = (session.context or {}).get("awaiting")
+    if awaiting and result.intent not in HANDOFF_INTENTS and identity_in(text) is not None:
+        result = Classified(awaiting, max(result.confidence, threshold))  # "1042 4567" answers our question
     if result.intent in HANDOFF_INTENTS:
         reply = answer(company, session, text, result.intent, locale)
         reply.facts["reason"] = HANDOFF_INTENTS[result.intent]
@@ -150,8 +155,12 @@ def _decide(company, session, text, result, locale):
         return answer(company, session, text, "other", locale)
     reply = answer(company, session, text, result.intent, locale)
     session.misunderstood = 0 if reply.understood else (session.misunderstood or 0) + 1
+    context = {key: value for key, value in (session.context or {}).items() if key != "awaiting"}
+    if reply.key in AWAITS_IDENTITY:
+        context["awaiting"] = AWAITS_IDENTITY[reply.key]
     if reply.facts.get("order_id"):
-        session.context = {**(session.context or {}), "order_id": reply.facts["order_id"]}
+        context["order_id"] = reply.facts["order_id"]
+    session.context = context
     return reply
 
 

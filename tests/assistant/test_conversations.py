@@ -266,3 +266,20 @@ def test_the_session_records_intent_confidence_and_ending(app, shop, owner_conni
         db.session.commit()
     assert owner_rows(owner_conninfo, "SELECT intent, confidence::float, messages_count, ended_at IS NOT NULL,"
                                       " status FROM ai_chatbot_sessions") == [("greeting", 0.87, 2, True, "CLOSED")]
+
+
+def test_the_real_classifier_follows_a_widget_conversation(app, shop):
+    """No fake here: "وين طلبي", then just the number and the digits, then a person."""
+    company, integration_id = shop
+    add_order(app, company, integration_id, status="ACCEPTED", order_number="1042",
+              accepted_at=datetime.now(timezone.utc), preparation_minutes=25)
+    session_id = widget(app, company)
+    with app.app_context(), tenant(company.id):
+        session = db.session.get(AiChatbotSession, session_id)
+        first = services.customer_says(session, "وين طلبي")
+        assert first.answer_key == "order_ask_identity" and first.intent == "order_status"
+        second = services.customer_says(session, "1042 ٤٥٦٧")
+        assert second.answer_key == "order_status_eta" and "1042" in second.content
+        third = services.customer_says(session, "ابي اكلم موظف")
+        assert third.answer_key in ("handoff", "handoff_closed") and session.status == "STAFF"
+        db.session.commit()
