@@ -60,6 +60,7 @@ def _token(public_id, create=False):
 
 
 def _conversation(company, create=False):
+    """This browser's conversation with the company (stored now when `create`), or None."""
     token = _token(company.public_chat_id, create=create)
     if token is None:
         return None
@@ -96,6 +97,7 @@ def _no_store(response):
 def page(public_id):
     """The company's chat: its name and logo, this browser's conversation, a box to write in."""
     company = _chat_company(public_id)
+    _token(company.public_chat_id, create=True)  # in the session only; the conversation is stored on its first message
     return _no_store(make_response(render_template("chat/page.html", **_chat_context(company, _conversation(company)))))
 
 
