@@ -115,6 +115,9 @@ def register_blueprints(app):
     from .messaging import bp as messaging_bp, webhook_bp as whatsapp_webhook_bp  # WhatsApp for customers
     app.register_blueprint(messaging_bp)
     app.register_blueprint(whatsapp_webhook_bp)
+    from .assistant.routes import bp as inbox_bp, chat_bp  # the Inbox, and the customers' web chat
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(chat_bp)
 
 
 def register_tasks_and_hooks():

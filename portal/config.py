@@ -61,6 +61,9 @@ class Config:
     # The assistant hands a conversation to staff below this confidence (and on complaints, "a person", or
     # two misunderstandings in a row).
     ASSISTANT_CONFIDENCE_THRESHOLD = float(os.environ.get("ASSISTANT_CONFIDENCE_THRESHOLD", "0.45"))
+    # The public web chat: messages one address may send, and one conversation may send.
+    CHAT_RATE_LIMIT_ADDRESS = os.environ.get("CHAT_RATE_LIMIT_ADDRESS", "30 per minute")
+    CHAT_RATE_LIMIT_CONVERSATION = os.environ.get("CHAT_RATE_LIMIT_CONVERSATION", "10 per minute")
     WHATSAPP_EXPIRY_NOTICE_DAYS = int(os.environ.get("WHATSAPP_EXPIRY_NOTICE_DAYS", "7"))  # points-expiring reminder
 
     # E-mail: SMTP when MAIL_SERVER is set; otherwise messages stay in the outbox (GET /outbox).

@@ -136,6 +136,32 @@ OUTCOME_LABELS = {WebhookOutcome.PROCESSED: _l("Processed"), WebhookOutcome.DUPL
                   WebhookOutcome.UNAUTHORIZED: _l("Unauthorized"),
                   WebhookOutcome.UNKNOWN_INTEGRATION: _l("Unknown integration"),
                   WebhookOutcome.RECEIVED: _l("Not processed yet")}
+# The assistant: what a customer asked, why a conversation came to staff, and each answer template in words.
+INTENT_LABELS = {"order_status": _l("Where is my order"), "menu": _l("Menu and prices"),
+                 "opening_hours": _l("Opening hours"), "loyalty_balance": _l("Loyalty points"),
+                 "greeting": _l("Greeting"), "complaint": _l("Complaint"), "human": _l("Asked for a person"),
+                 "other": _l("Something else")}
+HANDOFF_REASON_LABELS = {"complaint": _l("Complaint"), "asked_for_person": _l("Asked for a person"),
+                         "low_confidence": _l("The assistant was not sure"),
+                         "misunderstood_twice": _l("Not understood twice"), "staff_joined": _l("Staff joined")}
+CONVERSATION_STATUS_LABELS = {"ASSISTANT": _l("Assistant"), "STAFF": _l("Needs you"), "CLOSED": _l("Closed")}
+ANSWER_LABELS = {
+    "greeting": _l("Greeting: what the assistant can help with"),
+    "order_status": _l("Order status"), "order_status_eta": _l("Order status with ETA"),
+    "order_ask_identity": _l("Asking for the order number and the phone's last 4 digits"),
+    "order_not_found": _l("No order matches the number and phone"),
+    "order_none": _l("No order from this WhatsApp number"),
+    "menu_item": _l("A menu item with its price"), "menu_item_sold_out": _l("A menu item that is sold out (86)"),
+    "menu_item_unavailable": _l("A menu item outside its hours"), "menu_overview": _l("A few favourites from the menu"),
+    "menu_unknown": _l("Something that is not on the menu"),
+    "hours_open": _l("Open now, with the closing time"), "hours_closed": _l("Closed now, with the next opening"),
+    "hours_closed_unknown": _l("Closed now, next opening unknown"), "hours_always": _l("Open (no hours set)"),
+    "loyalty_balance": _l("Loyalty points balance"), "loyalty_expiring": _l("Loyalty points with an expiry soon"),
+    "loyalty_none": _l("No loyalty points yet"),
+    "loyalty_ask_identity": _l("Asking for an order number and phone digits to find the points"),
+    "handoff": _l("Passing the customer to staff"), "handoff_closed": _l("Passing to staff while closed"),
+    "not_understood": _l("Not understood"), "staff_busy": _l("Staff have the message"),
+}
 # Platform names are not translated: each is the platform's own name, as its adapter gives it.
 PLATFORM_LABELS = {adapter.platform.value: adapter.display_name for adapter in all_adapters()}
 
@@ -236,6 +262,9 @@ def register_filters(app):
     app.jinja_env.filters["template_category_label"] = _label(TEMPLATE_CATEGORY_LABELS)
     app.jinja_env.filters["language_label"] = _label(LANGUAGE_LABELS)
     app.jinja_env.filters["whatsapp_error_label"] = whatsapp_error_label
+    app.jinja_env.filters["intent_label"] = _label(INTENT_LABELS)
+    app.jinja_env.filters["handoff_reason_label"] = _label(HANDOFF_REASON_LABELS)
+    app.jinja_env.filters["conversation_status_label"] = _label(CONVERSATION_STATUS_LABELS)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["timezone_label"] = timezone_label

@@ -8,6 +8,7 @@ NAVIGATION = [
     ("dashboard.index", _l("Dashboard"), UserRole.USER, "main"),
     ("orders.board", _l("Board"), UserRole.USER, "main"),
     ("orders.index", _l("Orders"), UserRole.USER, "main"),
+    ("inbox.index", _l("Inbox"), UserRole.USER, "main"),
     ("account.profile", _l("Your account"), UserRole.USER, "settings"),
     ("settings.index", _l("Company settings"), UserRole.COMPANY_ADMIN, "settings"),
     ("integrations.index", _l("Integrations"), UserRole.COMPANY_ADMIN, "settings"),

@@ -17,6 +17,7 @@ def pct_class(percent):
 
 def register(app):
     from . import i18n
+    from .assistant import queries as assistant
     from .analytics import routes as analytics
     from .loyalty import routes as loyalty
     from .messaging import queries as messaging
@@ -41,4 +42,6 @@ def register(app):
         "loyalty_status_closed": loyalty.loyalty_status_closed,
         # settings
         "company_logo_url": logos.company_logo_url,
+        # the Inbox: conversations waiting for staff (the navigation's badge)
+        "inbox_waiting": assistant.inbox_waiting,
     })

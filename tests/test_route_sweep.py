@@ -21,10 +21,12 @@ ID_TABLES = {
     "group_id": "modifier_groups", "option_id": "modifier_options", "platform_product_id": "platform_products",
     "run_id": "menu_sync_runs", "log_id": "webhook_logs", "holiday_id": "holiday_closures", "user_id": "users", "company_id": "companies",
     "connection_id": "whatsapp_connections", "message_id": "whatsapp_messages", "template_id": "whatsapp_templates",
+    "session_id": "ai_chatbot_sessions",
 }
 # Arguments that are not ids of a company's rows, with the value a sweep request uses.
 PLAIN_ARGUMENTS = {"platform": "DHUB", "action": "accept", "name": "orders", "filename": "css/portal.css",
-                   "token": "not-a-real-link"}  # account links: a wrong token is a 404 for everyone
+                   "token": "not-a-real-link",  # account links: a wrong token is a 404 for everyone
+                   "public_id": "not-a-real-chat"}  # the web chat: an unknown chat is a 404 for everyone
 # Authenticated by the platforms' signatures, not by a session: their own tests cover them.
 EXEMPT_ENDPOINTS = {"webhooks.receive", "whatsapp_webhooks.receive", "whatsapp_webhooks.verify", "static"}
 # Audit rows and sign-in records are written by the sweep's own sign-in and reads.

@@ -79,7 +79,8 @@ def two_factor_step():
 @bp.before_app_request
 def ask_admins_for_two_step_sign_in():
     """When the company requires it, an admin without two-step sign-in sets it up before anything else."""
-    if request.endpoint in SETUP_ENDPOINTS or request.blueprint == "webhooks" or not current_user.is_authenticated:
+    if (request.endpoint in SETUP_ENDPOINTS or request.blueprint in ("webhooks", "chat")
+            or not current_user.is_authenticated):
         return None
     if two_factor.required_for(current_user) and not two_factor.is_enabled(current_user):
         target = url_for("account.two_factor")

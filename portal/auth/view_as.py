@@ -19,7 +19,8 @@ from ..tenancy import read_only_request, use_company
 
 VIEW_AS_KEY = "view_as"
 # Pages that stay the operator's own while viewing: they are not the viewed company's.
-OPERATOR_BLUEPRINTS = frozenset({"admin", "admin_health", "auth", "account", "static", "health"})
+# The public web chat (no account: its company comes from its address) is nobody's view, so never read-only.
+OPERATOR_BLUEPRINTS = frozenset({"admin", "admin_health", "auth", "account", "static", "health", "chat"})
 # Never shown while viewing: the outbox holds that company's sign-in and reset links.
 REFUSED_BLUEPRINTS = frozenset({"mail"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
