@@ -1,14 +1,9 @@
 """The assistant end to end in two browsers: a customer asks the web chat (Arabic, 390 px) where the order is,
 proves it with its number and phone digits, asks for a person; staff answer from the Inbox in another browser,
-and the answer appears in the customer's chat without a reload.
-
-The intent classifier is another branch's work: until it lands, `services.classify_message` is replaced by a
-small fake here (the routes call the real name, so nothing else changes when it does)."""
-import re
+and the answer appears in the customer's chat without a reload. The real intent classifier answers."""
 
 import pytest
 
-from portal.assistant import services
 from tests.conftest import PASSWORD, owner_rows
 from tests.e2e.conftest import TIMEOUT_MS
 
@@ -17,19 +12,10 @@ expect = pytest.importorskip("playwright.sync_api", reason="Playwright not insta
 pytestmark = pytest.mark.e2e
 
 
-def fake_classify(text):
-    if "طلبي" in text or re.fullmatch(r"#?\w+\s+\d{4}", text.strip()):
-        return services.Classified("order_status", 0.95)
-    if "موظف" in text:
-        return services.Classified("human", 0.97)
-    return services.Classified("other", 0.2)
-
-
 def test_a_customer_asks_and_staff_answer_from_the_inbox(app, page, browser, live_server, make_company,
-                                                           make_integration, sign_in, owner_conninfo, monkeypatch,
+                                                           make_integration, sign_in, owner_conninfo,
                                                            artifacts_dir):
     from tests.orders.helpers import add_order
-    monkeypatch.setattr(services.customer_says, "__defaults__", (None, fake_classify))
     company = make_company("Kabsa House")
     integration_id = make_integration(company, "NASHMI", base_url="http://127.0.0.1:9/nashmi")
     add_order(app, company, integration_id, status="ACCEPTED", order_number="1042")  # phone ends 4567
