@@ -7,9 +7,11 @@ conversation id appears in any chat address, so a changed URL can only ever reac
 """
 import hashlib
 import json
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
 from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
                    session, url_for)
 from flask_babel import get_locale, gettext as _
@@ -212,8 +214,23 @@ def conversations():
 def answers():
     """Everything the assistant may say, in English and Arabic side by side, each explained in words."""
     english, arabic = services.answer_texts("en"), services.answer_texts("ar")
-    rows = [(key, ANSWER_LABELS.get(key, key), english[key], arabic.get(key, "")) for key in english]
+    rows = [(key, ANSWER_LABELS.get(key, key), _with_slots(english[key]), _with_slots(arabic.get(key, "")))
+            for key in english]
     return render_template("inbox/answers.html", rows=rows)
+
+
+_SLOT = re.compile(r"%\((\w+)\)s")
+
+
+def _with_slots(template):
+    """A template as a manager reads it: each %(name)s becomes a marked (name), the rest escaped."""
+    parts, last = [], 0
+    for match in _SLOT.finditer(template):
+        parts.append(escape(template[last:match.start()]))
+        parts.append(Markup('<mark class="answer-slot" dir="ltr">(%s)</mark>') % match.group(1))
+        last = match.end()
+    parts.append(escape(template[last:]))
+    return Markup("").join(parts)
 
 
 def _conversation_or_404(session_id):
