@@ -212,7 +212,8 @@ NOTIFICATION_EVENT_LABELS = {"ORDER_ACCEPTED": _l("Order accepted (with the read
                              "ORDER_READY": _l("Order ready for pickup"),
                              "ORDER_OUT_FOR_DELIVERY": _l("Order out for delivery"),
                              "ORDER_DELIVERED": _l("Order delivered"), "POINTS_EARNED": _l("Loyalty points earned"),
-                             "POINTS_EXPIRING": _l("Loyalty points about to expire")}
+                             "POINTS_EXPIRING": _l("Loyalty points about to expire"),
+                             "CONVERSATION": _l("Reply in a conversation")}
 TEMPLATE_STATUS_LABELS = {"PENDING": _l("In review"), "APPROVED": _l("Approved"), "REJECTED": _l("Rejected"),
                           "PAUSED": _l("Paused"), "DISABLED": _l("Disabled")}
 TEMPLATE_CATEGORY_LABELS = {"UTILITY": _l("Utility (order updates)"), "MARKETING": _l("Marketing"),

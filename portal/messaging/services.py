@@ -341,9 +341,14 @@ def send_test(company_id, phone, text=None, template=None):
     return message
 
 
+CONVERSATION = "CONVERSATION"  # the event of a reply in a conversation (the assistant's or staff's)
+
+
 def send_text(company_id, phone, text):
-    """Free-form text to a customer (the Inbox, the assistant): only within 24 hours of their last message."""
-    return send_test(company_id, phone, text=text)
+    """Free-form text in a conversation (the Inbox, the assistant): only within 24 hours of their last message."""
+    message = send_test(company_id, phone, text=text)
+    message.event = CONVERSATION
+    return message
 
 
 # --- Webhooks: statuses and what customers write ---------------------------------------------------

@@ -283,3 +283,16 @@ def test_the_real_classifier_follows_a_widget_conversation(app, shop):
         third = services.customer_says(session, "ابي اكلم موظف")
         assert third.answer_key in ("handoff", "handoff_closed") and session.status == "STAFF"
         db.session.commit()
+
+
+def test_conversation_replies_are_labelled_as_such_on_the_messages_page(app, shop, owner_conninfo):
+    company, _ = shop
+    connect(app, company, "http://127.0.0.1:9/v23.0")
+    owner_execute(owner_conninfo, "INSERT INTO whatsapp_contacts (company_id, phone, last_inbound_at)"
+                                  " VALUES (%s, %s, now())", company.id, PHONE)
+    session_id = whatsapp(app, company)
+    with app.app_context(), tenant(company.id):
+        services.staff_reply(db.session.get(AiChatbotSession, session_id),
+                             db.session.get(User, company.user_id("USER")), "On its way")
+        db.session.commit()
+    assert owner_rows(owner_conninfo, "SELECT event FROM whatsapp_messages") == [("CONVERSATION",)]
