@@ -15,11 +15,15 @@ PAGES = ("/", "/board", "/orders/", "/menu/", "/menu/mappings", "/menu/availabil
          "/menu/import", "/menu/products/new", "/loyalty/", "/loyalty/customers", "/loyalty/program/new",
          "/reports/", "/reports/money", "/reports/health", "/reports/reconciliation", "/integrations/",
          "/webhooks/log", "/users/", "/users/new", "/audit/", "/outbox/", "/settings/", "/settings/hours",
-         "/settings/alerts", "/account", "/account/two-step", "/forgot-password")
+         "/settings/alerts", "/account", "/account/two-step", "/forgot-password",
+         "/messages/", "/messages/templates", "/messages/templates/new", "/messages/notifications",
+         "/messages/connection", "/inbox/", "/inbox/answers")
 # Pages reached from a list: the first link of its kind on that list.
 DETAILS = (("/orders/", "a.order-link, table a[href*='/orders/']"), ("/menu/", "a.product-name"),
            ("/integrations/", "a[href*='/integrations/'][href$='/edit']"),
-           ("/loyalty/customers", "a[href*='/loyalty/customers/']:not([href$='new']):not([href$='.csv'])"))
+           ("/loyalty/customers", "a[href*='/loyalty/customers/']:not([href$='new']):not([href$='.csv'])"),
+           ("/inbox/", "a.inbox-who"),
+           ("/inbox/", "a[href*='/chat/']"), ("/messages/templates", "a[href*='/edit']"))
 
 MEASURE = """() => {
   const width = window.innerWidth, problems = [];
