@@ -24,7 +24,7 @@ from ..i18n import ANSWER_LABELS, INTENT_LABELS
 from ..lookups import get_or_404
 from ..models import AiChatbotSession, Company, CompanyLogo, User, UserRole
 from ..tenancy import resolve_chat_company, use_company
-from ..web import page_or_fragment
+from ..web import page_number, page_or_fragment
 from . import queries, services
 from .forms import ChatForm, ReplyForm
 
@@ -173,8 +173,15 @@ def _tab():
     return tab if tab in queries.TABS else "all"
 
 
+MAX_LIST_PAGES = 20  # "show older" goes back 1,000 conversations; the figures count them all
+
+
 def _inbox_context(tab):
-    return {"tab": tab, "rows": queries.conversations(tab), "counts": queries.tab_counts(),
+    pages = page_number(maximum=MAX_LIST_PAGES)
+    limit = queries.LIST_LIMIT * pages
+    rows = queries.conversations(tab, limit=limit)
+    return {"tab": tab, "rows": rows, "counts": queries.tab_counts(), "pages": pages,
+            "has_older": len(rows) == limit and pages < MAX_LIST_PAGES,
             "version": queries.list_version(), "masked": not current_user.has_role(UserRole.MANAGER)}
 
 

@@ -315,3 +315,15 @@ def test_the_inbox_figures(app, company, auth, client, owner_conninfo):
     auth.logout()
     auth.login(company.email("USER"))
     assert "inbox-chart-data" not in client.get("/inbox/").get_data(as_text=True)
+
+
+def test_the_inbox_shows_fifty_conversations_then_older_ones_on_request(company, auth, client, owner_conninfo):
+    from tests.conftest import owner_execute
+    owner_execute(owner_conninfo, "INSERT INTO ai_chatbot_sessions (company_id, session_id, channel, messages_count,"
+                                  " last_message_at) SELECT %s, 'older-' || n, 'WEB_WIDGET', 1,"
+                                  " now() - make_interval(mins => n) FROM generate_series(1, 60) n", company.id)
+    auth.login(company.email("USER"))
+    first = client.get("/inbox/").get_data(as_text=True)
+    assert first.count('<li class="inbox-row card') == 50 and "Show older conversations" in first
+    older = client.get("/inbox/?page=2").get_data(as_text=True)
+    assert older.count('<li class="inbox-row card') == 60 and "Show older conversations" not in older
