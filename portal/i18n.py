@@ -143,7 +143,8 @@ INTENT_LABELS = {"order_status": _l("Where is my order"), "menu": _l("Menu and p
                  "other": _l("Something else")}
 HANDOFF_REASON_LABELS = {"complaint": _l("Complaint"), "asked_for_person": _l("Asked for a person"),
                          "low_confidence": _l("The assistant was not sure"),
-                         "misunderstood_twice": _l("Not understood twice"), "staff_joined": _l("Staff joined")}
+                         "misunderstood_twice": _l("Not understood twice"), "staff_joined": _l("Staff joined"),
+                         "assistant_off": _l("The assistant is turned off")}
 CONVERSATION_STATUS_LABELS = {"ASSISTANT": _l("Assistant"), "STAFF": _l("Needs you"), "CLOSED": _l("Closed")}
 ANSWER_LABELS = {
     "greeting": _l("Greeting: what the assistant can help with"),

@@ -6,6 +6,7 @@
   sorts on it). For the web widget, session_id is the SHA-256 of the browser's secret token.
 - chat_messages: senders CUSTOMER, ASSISTANT, STAFF (the seed said BOT and AGENT); the staff member
   who wrote, the answer template used, the WhatsApp message id.
+- companies.assistant_enabled: off, every customer message goes straight to staff (no automatic answer).
 - companies.public_chat_id: the unguessable id in the widget's address (/chat/<id>). portal_webhook
   may read a company's id, that column and its state, to resolve the address before any tenant.
 
@@ -27,6 +28,7 @@ def upgrade():
     ALTER TABLE companies ADD COLUMN public_chat_id VARCHAR(32) NOT NULL
       DEFAULT replace(gen_random_uuid()::text, '-', '');
     ALTER TABLE companies ADD CONSTRAINT uq_companies_public_chat_id UNIQUE (public_chat_id);
+    ALTER TABLE companies ADD COLUMN assistant_enabled BOOLEAN NOT NULL DEFAULT true;
 
     ALTER TABLE ai_chatbot_sessions
       ADD COLUMN status VARCHAR(20) NOT NULL DEFAULT 'ASSISTANT'
@@ -73,5 +75,6 @@ def downgrade():
       DROP COLUMN IF EXISTS status, DROP COLUMN IF EXISTS handed_off_at, DROP COLUMN IF EXISTS handoff_reason,
       DROP COLUMN IF EXISTS misunderstood, DROP COLUMN IF EXISTS locale, DROP COLUMN IF EXISTS order_id,
       DROP COLUMN IF EXISTS last_message_at;
-    ALTER TABLE companies DROP CONSTRAINT IF EXISTS uq_companies_public_chat_id, DROP COLUMN IF EXISTS public_chat_id;
+    ALTER TABLE companies DROP CONSTRAINT IF EXISTS uq_companies_public_chat_id, DROP COLUMN IF EXISTS public_chat_id,
+      DROP COLUMN IF EXISTS assistant_enabled;
     """)

@@ -121,6 +121,9 @@ def customer_says(session, text, channel_message_id=None, classify=None):
     session.intent, session.confidence = result.intent, _confidence(result.confidence)
     if session.status == STAFF:
         return None
+    if not company.assistant_enabled:  # Company settings: people answer everything
+        _hand_off(session, "assistant_off")
+        return None
     reply = _decide(company, session, text, result, locale)
     if reply.handoff:
         _hand_off(session, reply.facts.get("reason") or _reason(result))
@@ -203,6 +206,9 @@ def give_back(session, user=None):
     """The assistant answers again (staff are done)."""
     if session.status == CLOSED:
         raise ConversationError(_l("This conversation is closed."))
+    if not db.session.get(Company, session.company_id).assistant_enabled:
+        raise ConversationError(
+            _l("The assistant is turned off in Company settings: the conversation stays with staff."))
     session.status, session.misunderstood = ASSISTANT, 0
     return session
 

@@ -37,6 +37,7 @@ class Company(db.Model):
     tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     tax_number: Mapped[str | None] = mapped_column(String(50))
     preparation_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=15, server_default="15")
+    assistant_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=text("true"))
     public_chat_id: Mapped[str] = mapped_column(String(32), nullable=False, unique=True,
                                                 server_default=text("replace(gen_random_uuid()::text, '-', '')"))
     alert_pending_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,

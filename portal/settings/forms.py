@@ -42,6 +42,9 @@ class CompanyForm(FlaskForm):
                                        validators=[InputRequired(), NumberRange(min=1, max=180)])
     two_factor_required = BooleanField(_l("Require two-step sign-in for company admins"),
                                        description=_l("Admins without it set it up at their next page."))
+    assistant_enabled = BooleanField(_l("The assistant answers customers"),
+                                     description=_l("Off: every message from the web chat and WhatsApp waits in the "
+                                                    "Inbox for a person."))
     logo = FileField(_l("Logo"), description=_l("PNG, JPEG or WebP, at most 512 KB."))
     remove_logo = BooleanField(_l("Remove the logo"))
 

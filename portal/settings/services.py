@@ -15,7 +15,8 @@ from .hours import HoursError, check_holiday, check_week, format_shifts, load_we
 CURRENCIES = ["SAR", "AED", "QAR", "KWD", "BHD", "OMR", "EGP", "JOD", "USD", "EUR", "GBP"]
 MAX_LOGO_BYTES = 512 * 1024
 COMPANY_FIELDS = ["name", "name_ar", "email", "phone", "address", "business_type", "timezone", "currency",
-                  "default_language", "tax_rate", "tax_number", "preparation_minutes", "two_factor_required"]
+                  "default_language", "tax_rate", "tax_number", "preparation_minutes", "two_factor_required",
+                  "assistant_enabled"]
 ALERT_FIELDS = ["alert_pending_enabled", "alert_pending_minutes", "alert_integration_enabled",
                 "alert_integration_minutes"]
 

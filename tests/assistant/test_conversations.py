@@ -296,3 +296,15 @@ def test_conversation_replies_are_labelled_as_such_on_the_messages_page(app, sho
                              db.session.get(User, company.user_id("USER")), "On its way")
         db.session.commit()
     assert owner_rows(owner_conninfo, "SELECT event FROM whatsapp_messages") == [("CONVERSATION",)]
+
+
+def test_with_the_assistant_off_people_answer_everything(app, shop, owner_conninfo):
+    company, _ = shop
+    owner_execute(owner_conninfo, "UPDATE companies SET assistant_enabled = false WHERE id = %s", company.id)
+    session_id = whatsapp(app, company)
+    reply, status = ask(app, company, session_id, "hi", "greeting")
+    assert reply is None and status == "STAFF"
+    assert owner_rows(owner_conninfo, "SELECT handoff_reason FROM ai_chatbot_sessions") == [("assistant_off",)]
+    with app.app_context(), tenant(company.id):
+        with pytest.raises(ConversationError, match="turned off"):
+            services.give_back(db.session.get(AiChatbotSession, session_id))

@@ -1,4 +1,5 @@
 """The Settings pages: saving, refusing bad input without change, the audit, the logo, and tenants kept apart."""
+import re
 from datetime import date
 
 import pytest
@@ -194,3 +195,15 @@ def test_company_default_language_applies_to_users_without_their_own(app, auth, 
     assert 'dir="rtl"' in page and "إعدادات الشركة" in page
     with app.app_context(), tenant(alpha.id):
         assert db.session.get(CompanyLogo, alpha.id) is None
+
+
+def test_the_assistant_can_be_turned_off_and_on(app, auth, client, two_companies):
+    alpha, _ = two_companies
+    auth.login(alpha.email("COMPANY_ADMIN"))
+    page = client.get("/settings/").get_data(as_text=True)
+    [box] = re.findall(r'<input[^>]*name="assistant_enabled"[^>]*>', page)
+    assert " checked " in box  # on unless a company turns it off
+    assert auth.post("/settings/", _form(), page="/settings/").status_code == 302  # the box left unticked
+    assert _company(app, alpha.id).assistant_enabled is False
+    assert auth.post("/settings/", _form(assistant_enabled="y"), page="/settings/").status_code == 302
+    assert _company(app, alpha.id).assistant_enabled is True
