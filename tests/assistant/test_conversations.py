@@ -305,6 +305,5 @@ def test_with_the_assistant_off_people_answer_everything(app, shop, owner_connin
     reply, status = ask(app, company, session_id, "hi", "greeting")
     assert reply is None and status == "STAFF"
     assert owner_rows(owner_conninfo, "SELECT handoff_reason FROM ai_chatbot_sessions") == [("assistant_off",)]
-    with app.app_context(), tenant(company.id):
-        with pytest.raises(ConversationError, match="turned off"):
-            services.give_back(db.session.get(AiChatbotSession, session_id))
+    with app.app_context(), tenant(company.id), pytest.raises(ConversationError, match="turned off"):
+        services.give_back(db.session.get(AiChatbotSession, session_id))
