@@ -2,8 +2,10 @@
 
 Fails when the document is wider than the window (sideways scrolling), when a figure's text overflows
 its box (a clipped "SAR 52,230."), or when anything sticks out of the card it sits in. A screenshot
-of every page at every width goes to tests/e2e/artifacts/widths/ to look at.
+of every page that does not fit goes to tests/e2e/artifacts/widths/ (of every page at every width with
+WIDTH_SCREENSHOTS=1, to look at them all).
 """
+import os
 import re
 
 import pytest
@@ -11,6 +13,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 WIDTHS = (390, 1024, 1366)
+# A screenshot of each page that does not fit; of every page with WIDTH_SCREENSHOTS=1 (to look at them all).
+EVERY_SCREENSHOT = os.environ.get("WIDTH_SCREENSHOTS") == "1"
 PAGES = ("/", "/board", "/orders/", "/menu/", "/menu/mappings", "/menu/availability", "/menu/sync",
          "/menu/import", "/menu/products/new", "/loyalty/", "/loyalty/customers", "/loyalty/program/new",
          "/reports/", "/reports/money", "/reports/health", "/reports/reconciliation", "/integrations/",
@@ -84,9 +88,10 @@ def _check_widths(page, paths, language, folder, failures):
             response = page.goto(path, wait_until="load")
             assert response.status < 400, f"{path} answered {response.status}"
             page.evaluate("document.fonts.ready.then(() => true)")
-            name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "dashboard"
-            page.screenshot(path=str(folder / f"{name}-{width}-{language}.png"), full_page=True)
             problems = page.evaluate(MEASURE)
+            if problems or EVERY_SCREENSHOT:  # full-page shots are most of this test's time
+                name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "dashboard"
+                page.screenshot(path=str(folder / f"{name}-{width}-{language}.png"), full_page=True)
             if problems:
                 failures[f"{path} at {width}px ({language})"] = problems
 
