@@ -215,6 +215,9 @@ WHATSAPP_TEMPLATES = [
     ("POINTS_EARNED", "points_earned",
      "Hi {{customer_name}}, you earned {{points}} points at {{restaurant}}. Your balance is now {{balance}} points.",
      "هلا {{customer_name}}، كسبت {{points}} نقطة من {{restaurant}}، ورصيدك الحين {{balance}} نقطة."),
+    ("POINTS_EXPIRING", "points_expiring",
+     "Hi {{customer_name}}, {{points}} of your points at {{restaurant}} expire on {{expiry_date}}. Use them soon!",
+     "هلا {{customer_name}}، {{points}} نقطة من نقاطك في {{restaurant}} تنتهي بتاريخ {{expiry_date}}. استخدمها قبلها!"),
 ]
 
 

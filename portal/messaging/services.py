@@ -310,8 +310,9 @@ def _payload(message):
     return provider.template_payload(message.recipient_phone, name, message.language or "en", message.variables or {})
 
 
-def send_test(company_id, phone, text=None, template=None):
-    """A test message from the connection page: a template (any time) or text (within the 24-hour window)."""
+def send_test(company_id, phone, text=None, template=None, event=None):
+    """A message to one number: a test from the connection page (a template any time, or text within the
+    24-hour window), or with `event` a reply in a conversation."""
     company = db.session.get(Company, company_id)
     recipient = normalize_phone(phone, company.country_code or "SA")
     if recipient is None:
@@ -333,7 +334,7 @@ def send_test(company_id, phone, text=None, template=None):
                               message_content=content, variables=values,
                               message_type=WhatsappMessageType.TEMPLATE if template else WhatsappMessageType.TEXT,
                               template_id=template.id if template else None,
-                              language=template.language if template else None, event=None,
+                              language=template.language if template else None, event=event,
                               dedupe_key=f"test:{uuid.uuid4()}")
     db.session.add(message)
     db.session.flush()
@@ -346,9 +347,7 @@ CONVERSATION = "CONVERSATION"  # the event of a reply in a conversation (the ass
 
 def send_text(company_id, phone, text):
     """Free-form text in a conversation (the Inbox, the assistant): only within 24 hours of their last message."""
-    message = send_test(company_id, phone, text=text)
-    message.event = CONVERSATION
-    return message
+    return send_test(company_id, phone, text=text, event=CONVERSATION)
 
 
 # --- Webhooks: statuses and what customers write ---------------------------------------------------
@@ -483,6 +482,19 @@ def apply_template_status(value):
     return 1
 
 
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def changes_of(payload):
+    """(field, value) of every change in a webhook body, skipping whatever is not Meta's envelope shape."""
+    for entry in _list(payload.get("entry") if isinstance(payload, dict) else None):
+        for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
+            value = change.get("value") if isinstance(change, dict) else None
+            if isinstance(value, dict):
+                yield change.get("field"), value
+
+
 def apply_webhook(connection, payload):
     """Every change of a webhook body for this connection; returns (statuses applied, inbound stored).
 
@@ -490,31 +502,20 @@ def apply_webhook(connection, payload):
     the tenant is the connection's: a webhook for one company can never touch another's messages.
     """
     statuses = inbound = 0
-    entries = payload.get("entry") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                continue
-            if change.get("field") == "message_template_status_update":
-                statuses += apply_template_status(value)
-                continue
-            number = str((value.get("metadata") or {}).get("phone_number_id") or "")
-            if number and number != connection.phone_number_id:
-                continue
-            for item in value.get("statuses") or []:
-                if isinstance(item, dict) and apply_status(item):
-                    statuses += 1
-            contacts = value.get("contacts") if isinstance(value.get("contacts"), list) else []
-            for item in value.get("messages") or []:
-                if isinstance(item, dict) and record_inbound(connection, item, contacts):
-                    inbound += 1
+    for field, value in changes_of(payload):
+        if field == "message_template_status_update":
+            statuses += apply_template_status(value)
+            continue
+        metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+        number = str(metadata.get("phone_number_id") or "")
+        if number and number != connection.phone_number_id:
+            continue
+        for item in _list(value.get("statuses")):
+            if isinstance(item, dict) and apply_status(item):
+                statuses += 1
+        contacts = _list(value.get("contacts"))
+        for item in _list(value.get("messages")):
+            if isinstance(item, dict) and record_inbound(connection, item, contacts):
+                inbound += 1
     connection.last_webhook_at = func.now()
     return statuses, inbound
-
-
-def message_for_order(order_id):
-    return db.session.scalars(select(WhatsappMessage).where(WhatsappMessage.order_id == order_id)
-                              .order_by(WhatsappMessage.created_at)).all()
-

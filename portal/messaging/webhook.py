@@ -52,12 +52,8 @@ def verify_subscription(connection_id, args):
 
 def _event_type(payload):
     """"whatsapp.statuses", "whatsapp.messages" (or both, joined) for the log's list."""
-    kinds = set()
-    for entry in (payload or {}).get("entry") or [] if isinstance(payload, dict) else []:
-        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if isinstance(value, dict):
-                kinds.update(key for key in ("statuses", "messages", "errors") if value.get(key))
+    kinds = {key for _field, value in services.changes_of(payload) for key in ("statuses", "messages", "errors")
+             if value.get(key)}
     return "whatsapp." + ("+".join(sorted(kinds)) or "other")
 
 

@@ -217,7 +217,7 @@ class Meta:
 
     def post(self, line, body, event, reference=""):
         """Sign and post one webhook body; returns (status or None, answer text)."""
-        raw = json.dumps(body, separators=(",", ":")).encode()   # ASCII with \\uXXXX escapes, as Meta signs
+        raw = json.dumps(body, separators=(",", ":")).encode()  # non-ASCII escaped (ensure_ascii), as Meta signs it
         headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua",
                    SIGNATURE_HEADER: sign(raw, line.app_secret)}
         url = self.url(line)

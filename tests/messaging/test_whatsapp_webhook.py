@@ -250,3 +250,14 @@ def test_a_job_for_another_companys_message_does_nothing(app, make_company, owne
     with app.app_context(), tenant(alpha.id):  # a job whose company argument was tampered with
         assert send_message(beta_message) is None
     assert owner_rows(owner_conninfo, "SELECT status::text, attempts FROM whatsapp_messages") == [("PENDING", 0)]
+
+
+@pytest.mark.parametrize("body", [
+    {"entry": 5}, {"entry": [{"changes": 3}]}, {"entry": "x"},
+    {"entry": [{"changes": [{"field": "messages", "value": {"metadata": "x", "statuses": {"a": 1}, "messages": 7,
+                                                            "contacts": "y"}}]}]},
+])
+def test_an_envelope_of_the_wrong_shape_is_stored_and_answered(client, shop, owner_conninfo, body):
+    _, connection_id = shop
+    assert post_webhook(client, connection_id, body).status_code == 200
+    assert owner_rows(owner_conninfo, "SELECT channel, outcome FROM webhook_logs") == [("whatsapp", "IGNORED")]

@@ -286,14 +286,14 @@ def test_the_demo_seed_wires_whatsapp_to_the_simulator_idempotently(app, runner,
     with app.app_context():
         assert runner.invoke(args=["seed-demo"]).exit_code == 0
     assert snapshot() == first
-    assert [len(first[table]) for table in tables] == [1, 10, 5]
+    assert [len(first[table]) for table in tables] == [1, 12, 6]
     assert owner_rows(owner_conninfo, "SELECT count(*) FROM whatsapp_messages") == [(0,)]  # the seed sends nothing
     (connection,) = owner_rows(owner_conninfo, "SELECT company_id, phone_number_id, base_url FROM whatsapp_connections")
     assert connection == (SAMPLE_COMPANY_ID, WHATSAPP_PHONE_NUMBER_ID, simulator_whatsapp_url())
     templates = owner_rows(owner_conninfo, "SELECT name, language, category, body, status FROM whatsapp_templates")
     assert {(name, language) for name, language, *_ in templates} == {
         (name, language) for name in ("order_accepted", "order_ready", "order_out_for_delivery", "order_delivered",
-                                      "points_earned") for language in ("en", "ar")}
+                                      "points_earned", "points_expiring") for language in ("en", "ar")}
     with app.app_context():
         assert all(check_template(name, language, category, body).ok and status == "APPROVED"
                    for name, language, category, body, status in templates)
