@@ -186,7 +186,8 @@ ENVELOPES = st.fixed_dictionaries({"object": st.just("whatsapp_business_account"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(ENVELOPES, JSON, st.binary(max_size=60)))
+@given(body=st.one_of(ENVELOPES, JSON, st.binary(max_size=60),
+                     st.fixed_dictionaries({"entry": JSON | st.lists(st.fixed_dictionaries({"changes": JSON}))})))
 def test_any_signed_body_is_stored_and_never_a_server_error(app, client, shop, owner_conninfo, body):
     _, connection_id = shop
     before = owner_rows(owner_conninfo, "SELECT count(*) FROM webhook_logs")[0][0]
